@@ -1,0 +1,1 @@
+namespace Safemount.Ext4Service; internal static class Program { private static int Main(string[] args) => 1; }
