@@ -1,0 +1,62 @@
+namespace Safemount.Fuse.Abi;
+
+/// <summary>Protocol constants of fuse_kernel.h (7.45) and the named limits this server checks
+/// every kernel-supplied length against.</summary>
+internal static class FuseAbi
+{
+    /// <summary>FUSE_KERNEL_VERSION: the only major version spoken.</summary>
+    public const uint FUSE_KERNEL_VERSION = 7;
+
+    /// <summary>FUSE_KERNEL_MINOR_VERSION: the newest minor this server implements.</summary>
+    public const uint FUSE_KERNEL_MINOR_VERSION = 45;
+
+    /// <summary>FUSE_ROOT_ID: node id of the mount's root directory.</summary>
+    public const ulong FUSE_ROOT_ID = 1;
+
+    /// <summary>FUSE_MIN_READ_BUFFER: the kernel refuses smaller read() buffers with EINVAL.</summary>
+    public const int FUSE_MIN_READ_BUFFER = 8192;
+
+    /// <summary>FUSE_COMPAT_INIT_OUT_SIZE: INIT reply size for kernel minor &lt; 5.</summary>
+    public const int FUSE_COMPAT_INIT_OUT_SIZE = 8;
+
+    /// <summary>FUSE_COMPAT_22_INIT_OUT_SIZE: INIT reply size for kernel minor &lt; 23.</summary>
+    public const int FUSE_COMPAT_22_INIT_OUT_SIZE = 24;
+
+    /// <summary>fuse_init_in before 7.36: major, minor, max_readahead, flags.</summary>
+    public const int FUSE_COMPAT_INIT_IN_SIZE = 16;
+
+    /// <summary>FUSE_NAME_OFFSET: offset of the name in fuse_dirent.</summary>
+    public const int FUSE_NAME_OFFSET = 24;
+
+    /// <summary>FUSE_NAME_OFFSET_DIRENTPLUS: offset of the name in fuse_direntplus
+    /// (fuse_entry_out 128 + fuse_dirent 24).</summary>
+    public const int FUSE_NAME_OFFSET_DIRENTPLUS = 152;
+
+    /// <summary>Bytes of page a request's size is counted in (PAGE_SIZE on x86_64/arm64 4K).</summary>
+    public const int PageSize = 4096;
+
+    /// <summary>Longest name accepted in a request or directory record: PATH_MAX - 1 (the kernel
+    /// allows names past NAME_MAX 255 with max_pages &gt; 1 since 6.15).</summary>
+    public const int NameMax = 4095;
+
+    /// <summary>FUSE_GETATTR_FH: getattr_in.fh / statx_in.fh is valid.</summary>
+    public const uint FUSE_GETATTR_FH = 1U << 0;
+
+    /// <summary>FUSE_FSYNC_FDATASYNC: sync data only.</summary>
+    public const uint FUSE_FSYNC_FDATASYNC = 1U << 0;
+
+    /// <summary>FOPEN_DIRECT_IO: bypass the page cache for this open file.</summary>
+    public const uint FOPEN_DIRECT_IO = 1U << 0;
+
+    /// <summary>FOPEN_KEEP_CACHE: do not drop the page cache on open.</summary>
+    public const uint FOPEN_KEEP_CACHE = 1U << 1;
+
+    /// <summary>FOPEN_CACHE_DIR: the kernel may cache readdir output.</summary>
+    public const uint FOPEN_CACHE_DIR = 1U << 3;
+
+    /// <summary>STATX_BASIC_STATS: type, mode, nlink, uid, gid, atime, mtime, ctime, ino, size, blocks.</summary>
+    public const uint STATX_BASIC_STATS = 0x7FF;
+
+    /// <summary>STATX_BTIME: stx_btime is valid.</summary>
+    public const uint STATX_BTIME = 0x800;
+}

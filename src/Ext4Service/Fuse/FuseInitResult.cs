@@ -1,0 +1,11 @@
+namespace Safemount.Fuse;
+
+/// <summary>Outcome of FUSE_INIT negotiation: the kernel's version, the 64-bit flag set it
+/// offered (flags | flags2 &lt;&lt; 32), the flags the server took, and the request limits.</summary>
+public readonly record struct FuseInitResult(
+    uint KernelMajor,
+    uint KernelMinor,
+    ulong OfferedFlags,
+    ulong TakenFlags,
+    uint MaxWrite,
+    ushort MaxPages);
