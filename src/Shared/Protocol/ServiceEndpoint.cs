@@ -1,0 +1,236 @@
+using Safemount.Shared.Interop;
+
+namespace Safemount.Shared.Protocol;
+
+/// <summary>
+/// The service's end of protocol version 1 (docs/PROTOCOL.md). Checks every fd it receives by
+/// fstat, answers helper protocol violations with a best-effort ERROR before throwing, and
+/// stops accepting fds after FUSE_FD_ACCEPTED. An ABORT from the helper surfaces as a
+/// <see cref="ProtocolException"/> with reason <see cref="ProtocolErrorCode.Aborted"/>.
+/// </summary>
+public sealed partial class ServiceEndpoint : IDisposable
+{
+    /// <summary>/dev/fuse is char device 10:229 (MISC_MAJOR, FUSE_MINOR).</summary>
+    public const uint FuseMajor = 10;
+    public const uint FuseMinor = 229;
+
+    private readonly MessageChannel _channel;
+    private readonly ProtocolTimeouts _timeouts;
+
+    /// <summary>Takes ownership of an already-connected SOCK_SEQPACKET socket.</summary>
+    public ServiceEndpoint(SafeFd socket, ProtocolTimeouts? timeouts = null)
+    {
+        _channel = new MessageChannel(socket);
+        _timeouts = timeouts ?? ProtocolTimeouts.Default;
+    }
+
+    /// <summary>The version chosen in the handshake (0 before it).</summary>
+    public uint Version { get; private set; }
+
+    /// <summary>The connected socket, still owned by the endpoint (for a sandbox's fd allowlist).</summary>
+    public SafeFd Socket => _channel.Socket;
+
+    /// <summary>Receives HELLO and answers HELLO_REPLY with the highest common version, or ERROR VersionMismatch.</summary>
+    public uint Handshake()
+    {
+        Deadline deadline = Deadline.After(_timeouts.Step);
+        using ReceivedMessage m = Expect(MessageType.Hello, deadline, "waiting for HELLO");
+        HelloMessage hello;
+        try
+        {
+            MessageReader r = m.Reader();
+            hello = HelloMessage.Decode(ref r);
+        }
+        catch (ProtocolException e)
+        {
+            TrySendError(e.Reason, e.Message);
+            throw;
+        }
+
+        uint low = Math.Max(hello.MinVersion, ProtocolVersion.Min);
+        uint high = Math.Min(hello.MaxVersion, ProtocolVersion.Max);
+        if (low > high)
+        {
+            string text = $"no common protocol version: helper speaks {hello.MinVersion}..{hello.MaxVersion}, service {ProtocolVersion.Min}..{ProtocolVersion.Max}";
+            TrySendError(ProtocolErrorCode.VersionMismatch, text);
+            throw new ProtocolException(ProtocolErrorCode.VersionMismatch, text);
+        }
+
+        MessageWriter w = new(MessageType.HelloReply);
+        w.WriteUInt32(high);
+        _channel.Send(w, null, deadline);
+        Version = high;
+        return high;
+    }
+
+    /// <summary>
+    /// Receives MOUNT_REQUEST. The device fd is checked by fstat: a block device or a regular
+    /// file, else BadFdType. The caller owns the returned request (and its device fd).
+    /// </summary>
+    public MountRequest ReceiveMountRequest()
+    {
+        using ReceivedMessage m = Expect(MessageType.MountRequest, Deadline.After(_timeouts.Step), "waiting for MOUNT_REQUEST");
+        try
+        {
+            SafeFd dev = m.Fds.Take(0);
+            try
+            {
+                StatxResult st = FileInterop.FStat(dev);
+                if (!st.IsBlockDevice && !st.IsRegular)
+                {
+                    throw new ProtocolException(ProtocolErrorCode.BadFdType, $"the device fd is not a block device or regular file (mode 0{Convert.ToString(st.Mode, 8)})");
+                }
+
+                MessageReader r = m.Reader();
+                return MountRequest.Decode(ref r, dev);
+            }
+            catch
+            {
+                dev.Dispose();
+                throw;
+            }
+        }
+        catch (ProtocolException e)
+        {
+            TrySendError(e.Reason, e.Message);
+            throw;
+        }
+    }
+
+    /// <summary>MOUNT_ACCEPTED.</summary>
+    public void SendMountAccepted(MountAccepted accepted)
+    {
+        MessageWriter w = new(MessageType.MountAccepted);
+        accepted.EncodeBody(w);
+        _channel.Send(w, null, Deadline.After(_timeouts.Step));
+    }
+
+    /// <summary>ERROR {code, reason}; the reason is cut to one line of at most MaxReasonBytes.</summary>
+    public void SendError(ProtocolErrorCode code, string reason)
+    {
+        MessageWriter w = new(MessageType.Error);
+        new ErrorMessage(code, reason).Encode(w);
+        _channel.Send(w, null, Deadline.After(_timeouts.Step));
+    }
+
+    /// <summary>Receives FUSE_FD; the fd must be char device 10:229, else BadFdType. The caller owns it.</summary>
+    public SafeFd ReceiveFuseFd()
+    {
+        using ReceivedMessage m = Expect(MessageType.FuseFd, Deadline.After(_timeouts.Step), "waiting for FUSE_FD");
+        try
+        {
+            m.Reader().EnsureEnd();
+            SafeFd fuse = m.Fds.Take(0);
+            StatxResult st = FileInterop.FStat(fuse);
+            if (!st.IsCharDevice || st.RdevMajor != FuseMajor || st.RdevMinor != FuseMinor)
+            {
+                fuse.Dispose();
+                throw new ProtocolException(ProtocolErrorCode.BadFdType, $"the FUSE fd is not /dev/fuse (char {FuseMajor}:{FuseMinor})");
+            }
+
+            return fuse;
+        }
+        catch (ProtocolException e)
+        {
+            TrySendError(e.Reason, e.Message);
+            throw;
+        }
+    }
+
+    /// <summary>FUSE_FD_ACCEPTED: call once a thread reads /dev/fuse. From here on no fd is accepted.</summary>
+    public void SendFuseFdAccepted()
+    {
+        _channel.StopAcceptingFds();
+        _channel.Send(new MessageWriter(MessageType.FuseFdAccepted), null, Deadline.After(_timeouts.Step));
+    }
+
+    /// <summary>READY: FUSE_INIT has been answered.</summary>
+    public void SendReady() =>
+        _channel.Send(new MessageWriter(MessageType.Ready), null, Deadline.After(_timeouts.Step));
+
+    /// <summary>
+    /// Waits until the helper sends ABORT or closes the connection (normal after READY).
+    /// <paramref name="timeout"/> null waits forever. Any other message is an UnexpectedMessage error.
+    /// </summary>
+    public HelperEnd WaitForHelperEnd(TimeSpan? timeout = null)
+    {
+        Deadline deadline = timeout is { } t ? Deadline.After(t) : Deadline.Infinite;
+        try
+        {
+            using ReceivedMessage m = _channel.Receive(deadline, "waiting for the helper to finish");
+            if (m.Type == MessageType.Abort)
+            {
+                return new HelperEnd(true, DecodeAbort(m));
+            }
+
+            throw new ProtocolException(ProtocolErrorCode.UnexpectedMessage, $"unexpected {m.Type} message after setup");
+        }
+        catch (ProtocolException e) when (e.Reason == ProtocolErrorCode.PeerClosed)
+        {
+            return new HelperEnd(false, null);
+        }
+    }
+
+    private static string DecodeAbort(ReceivedMessage m)
+    {
+        MessageReader r = m.Reader();
+        string reason = TextSanitizer.OneLine(r.ReadString(ProtocolLimits.MaxReasonBytes, "reason"));
+        r.EnsureEnd();
+        return reason;
+    }
+
+    /// <summary>Receives the next message; ABORT and ERROR become FromPeer exceptions, other types UnexpectedMessage.</summary>
+    private ReceivedMessage Expect(MessageType expected, Deadline deadline, string waitingFor)
+    {
+        ReceivedMessage m;
+        try
+        {
+            m = _channel.Receive(deadline, waitingFor);
+        }
+        catch (ProtocolException e) when (e.Reason is not ProtocolErrorCode.PeerClosed and not ProtocolErrorCode.SystemError)
+        {
+            TrySendError(e.Reason, e.Message);
+            throw;
+        }
+
+        if (m.Type == expected)
+        {
+            return m;
+        }
+
+        using (m)
+        {
+            if (m.Type == MessageType.Abort)
+            {
+                throw new ProtocolException(ProtocolErrorCode.Aborted, DecodeAbort(m), fromPeer: true);
+            }
+
+            if (m.Type == MessageType.Error)
+            {
+                MessageReader r = m.Reader();
+                ErrorMessage e = ErrorMessage.Decode(ref r);
+                throw new ProtocolException(e.Code, e.Reason, fromPeer: true);
+            }
+
+            string text = $"unexpected {m.Type} message while {waitingFor}";
+            TrySendError(ProtocolErrorCode.UnexpectedMessage, text);
+            throw new ProtocolException(ProtocolErrorCode.UnexpectedMessage, text);
+        }
+    }
+
+    private void TrySendError(ProtocolErrorCode code, string reason)
+    {
+        try
+        {
+            SendError(code, reason);
+        }
+        catch (ProtocolException)
+        {
+        }
+        catch (ErrnoException)
+        {
+        }
+    }
+
+    public void Dispose() => _channel.Dispose();
+}
