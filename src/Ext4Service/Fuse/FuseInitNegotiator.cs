@@ -1,0 +1,105 @@
+using System.Text;
+using Safemount.Fuse.Abi;
+using Safemount.Shared.Interop;
+
+namespace Safemount.Fuse;
+
+/// <summary>
+/// FUSE_INIT negotiation as a pure function of the kernel's fuse_init_in and the session
+/// options (FUSE-PROTOCOL.md §1.2). Rules: major must be 7 (else EPROTO); minor =
+/// min(45, kernel's); a flag is taken only if the kernel offered it and it is in
+/// <see cref="WantedFlags"/>; the reply is truncated to the compat size the kernel's minor expects.
+/// </summary>
+internal static class FuseInitNegotiator
+{
+    /// <summary>The flags this read-only, multi-threaded server asks for. Not WRITEBACK_CACHE
+    /// and not HANDLE_KILLPRIV_V2 (nothing is written yet).</summary>
+    public const FuseInitFlags WantedFlags =
+        FuseInitFlags.FUSE_ASYNC_READ
+        | FuseInitFlags.FUSE_BIG_WRITES
+        | FuseInitFlags.FUSE_MAX_PAGES
+        | FuseInitFlags.FUSE_PARALLEL_DIROPS
+        | FuseInitFlags.FUSE_DO_READDIRPLUS
+        | FuseInitFlags.FUSE_READDIRPLUS_AUTO
+        | FuseInitFlags.FUSE_CACHE_SYMLINKS
+        | FuseInitFlags.FUSE_POSIX_ACL
+        | FuseInitFlags.FUSE_EXPLICIT_INVAL_DATA
+        | FuseInitFlags.FUSE_INIT_EXT
+        | FuseInitFlags.FUSE_ASYNC_DIO;
+
+    /// <summary>init_out.max_background: background requests (readahead, async DIO) in flight.</summary>
+    public const ushort MaxBackground = 64;
+
+    /// <summary>init_out.congestion_threshold: background requests before the bdi reports congestion.</summary>
+    public const ushort CongestionThreshold = 48;
+
+    /// <summary>Pages per request the kernel assumes when FUSE_MAX_PAGES is not negotiated
+    /// (FUSE_DEFAULT_MAX_PAGES_PER_REQ).</summary>
+    public const ushort DefaultMaxPages = 32;
+
+    /// <summary>Negotiates. On <see cref="Errno.None"/>, <paramref name="initOut"/> is the reply
+    /// and <paramref name="replySize"/> how many of its bytes to send.</summary>
+    public static Errno Negotiate(in FuseInitIn initIn, FuseSessionOptions options, out FuseInitOut initOut, out int replySize, out FuseInitResult result)
+    {
+        initOut = default;
+        replySize = 0;
+        result = default;
+        if (initIn.Major != FuseAbi.FUSE_KERNEL_VERSION)
+        {
+            return Errno.EPROTO;
+        }
+
+        uint minor = Math.Min(initIn.Minor, FuseAbi.FUSE_KERNEL_MINOR_VERSION);
+        ulong offered = initIn.Flags;
+        if ((offered & (ulong)FuseInitFlags.FUSE_INIT_EXT) != 0)
+        {
+            offered |= (ulong)initIn.Flags2 << 32;
+        }
+
+        ulong taken = offered & (ulong)WantedFlags;
+        bool maxPagesTaken = (taken & (ulong)FuseInitFlags.FUSE_MAX_PAGES) != 0;
+        ushort maxPages = maxPagesTaken ? options.MaxPages : Math.Min(options.MaxPages, DefaultMaxPages);
+        uint maxWrite = (uint)maxPages * FuseAbi.PageSize;
+
+        initOut.Major = FuseAbi.FUSE_KERNEL_VERSION;
+        initOut.Minor = minor;
+        initOut.MaxReadahead = initIn.MaxReadahead;
+        initOut.Flags = (uint)taken;
+        initOut.Flags2 = (uint)(taken >> 32);
+        initOut.MaxBackground = MaxBackground;
+        initOut.CongestionThreshold = CongestionThreshold;
+        initOut.MaxWrite = maxWrite;
+        initOut.TimeGran = options.TimeGranularityNs;
+        initOut.MaxPages = maxPagesTaken ? maxPages : (ushort)0;
+
+        replySize = minor < 5 ? FuseAbi.FUSE_COMPAT_INIT_OUT_SIZE
+            : minor < 23 ? FuseAbi.FUSE_COMPAT_22_INIT_OUT_SIZE
+            : FuseInitOut.SizeOf;
+        result = new FuseInitResult(initIn.Major, initIn.Minor, offered, taken, maxWrite, maxPages);
+        return Errno.None;
+    }
+
+    /// <summary>Flag names for logs: "ASYNC_READ|BIG_WRITES|..."; unknown bits as "bitN".</summary>
+    public static string FormatFlags(ulong flags)
+    {
+        var sb = new StringBuilder();
+        for (int bit = 0; bit < 64; bit++)
+        {
+            ulong mask = 1UL << bit;
+            if ((flags & mask) == 0)
+            {
+                continue;
+            }
+
+            if (sb.Length > 0)
+            {
+                sb.Append('|');
+            }
+
+            string? name = Enum.GetName((FuseInitFlags)mask);
+            sb.Append(name is null ? $"bit{bit}" : name["FUSE_".Length..]);
+        }
+
+        return sb.Length == 0 ? "none" : sb.ToString();
+    }
+}
