@@ -57,6 +57,9 @@ public static unsafe partial class FileInterop
     [LibraryImport("libc", EntryPoint = "ioctl", SetLastError = true)]
     private static partial int ioctl_value_(SafeFd fd, nuint request, nint arg);
 
+    [LibraryImport("libc", EntryPoint = "dup", SetLastError = true)]
+    private static partial int dup_(SafeFd fd);
+
     /// <summary>open(2) with O_CLOEXEC always added.</summary>
     public static SafeFd Open(string path, int flags, int mode = 0)
     {
@@ -243,5 +246,21 @@ public static unsafe partial class FileInterop
     {
         int r = ioctl_value_(fd, (nuint)request, (nint)arg);
         return r < 0 ? -Marshal.GetLastPInvokeError() : r;
+    }
+
+    /// <summary>
+    /// dup(2): a copy of <paramref name="fd"/> WITHOUT close-on-exec, the one sanctioned
+    /// exception to O_CLOEXEC, for handing an fd to a child by number (e.g. `mount -o fd=N`).
+    /// Every child spawned while it is open inherits it: dispose it as soon as the child has started.
+    /// </summary>
+    public static SafeFd DupInheritable(SafeFd fd)
+    {
+        int copy = dup_(fd);
+        if (copy < 0)
+        {
+            throw ErrnoException.FromLastError("dup");
+        }
+
+        return new SafeFd(copy);
     }
 }
