@@ -1,0 +1,264 @@
+using System.Buffers.Binary;
+using Safemount.Ext4.Format;
+using D = Safemount.Ext4.Format.DirEntryLayout;
+
+namespace Safemount.Ext4;
+
+/// <summary>
+/// Directory reading (kernel: fs/ext4/dir.c, namei.c). Leaf blocks are lists of
+/// ext4_dir_entry_2 records checked like ext4_check_dir_entry, with a checksum tail under
+/// metadata_csum. Indexed directories (dir_index feature and EXT4_INDEX_FL) are searched
+/// through the htree (Directories.Htree.cs).
+/// </summary>
+internal sealed partial class Directories
+{
+    private readonly Ext4Volume _v;
+
+    public Directories(Ext4Volume volume) => _v = volume;
+
+    private bool HasFiletype => _v.Sb.HasIncompat(Ext4Features.INCOMPAT_FILETYPE);
+
+    public IReadOnlyList<Ext4DirEntry> ReadAll(Ext4Inode dir)
+    {
+        RequireDirectory(dir);
+        var result = new List<Ext4DirEntry>();
+        uint blocks = BlockCount(dir);
+        bool indexed = IsIndexed(dir);
+        for (uint lblk = 0; lblk < blocks; lblk++)
+        {
+            byte[]? block = _v.FileData.ReadMetadataFileBlock(dir, lblk);
+            if (block == null)
+            {
+                continue; // a hole in a directory reads as nothing (the kernel skips it too)
+            }
+
+            if (indexed && lblk == 0)
+            {
+                VerifyDxRoot(dir, block);
+                ParseEntries(dir, lblk, block, block.Length, e => result.Add(e), stopAtFirst: false);
+                continue;
+            }
+
+            if (indexed && IsDxNode(block))
+            {
+                VerifyDxChecksum(dir, lblk, block, D.DxNodeEntries);
+                continue;
+            }
+
+            int end = VerifyLeaf(dir, lblk, block);
+            ParseEntries(dir, lblk, block, end, e => result.Add(e), stopAtFirst: false);
+        }
+
+        return result;
+    }
+
+    public uint Lookup(Ext4Inode dir, ReadOnlySpan<byte> name)
+    {
+        RequireDirectory(dir);
+        if (name.IsEmpty || name.Length > D.EXT4_NAME_LEN)
+        {
+            return 0;
+        }
+
+        bool isDot = name.SequenceEqual("."u8) || name.SequenceEqual(".."u8);
+        if (IsIndexed(dir))
+        {
+            if (isDot)
+            {
+                // "." and ".." live only in the dx_root block, never in a leaf.
+                byte[]? root = _v.FileData.ReadMetadataFileBlock(dir, 0);
+                return root == null ? 0 : FindInBlock(dir, 0, root, root.Length, name);
+            }
+
+            return HtreeLookup(dir, name);
+        }
+
+        uint blocks = BlockCount(dir);
+        for (uint lblk = 0; lblk < blocks; lblk++)
+        {
+            byte[]? block = _v.FileData.ReadMetadataFileBlock(dir, lblk);
+            if (block == null)
+            {
+                continue;
+            }
+
+            int end = VerifyLeaf(dir, lblk, block);
+            uint ino = FindInBlock(dir, lblk, block, end, name);
+            if (ino != 0)
+            {
+                return ino;
+            }
+
+            if (isDot && lblk == 0)
+            {
+                return 0;
+            }
+        }
+
+        return 0;
+    }
+
+    private bool IsIndexed(Ext4Inode dir) =>
+        dir.HasFlag(InodeLayout.EXT4_INDEX_FL) && _v.Sb.HasCompat(Ext4Features.COMPAT_DIR_INDEX);
+
+    private static void RequireDirectory(Ext4Inode dir)
+    {
+        if (!dir.IsDirectory)
+        {
+            throw new ArgumentException($"inode {dir.Number} is not a directory", nameof(dir));
+        }
+    }
+
+    /// <summary>Directory size in blocks (i_size rounded up), bounded by 2^32 logical blocks.</summary>
+    private uint BlockCount(Ext4Inode dir)
+    {
+        ulong blocks = ((ulong)dir.Size + _v.BlockSize - 1) >> _v.BlockSizeBits;
+        if (blocks > uint.MaxValue)
+        {
+            throw new Ext4CorruptionException($"directory inode {dir.Number}: size {dir.Size} is too large");
+        }
+
+        return (uint)blocks;
+    }
+
+    /// <summary>
+    /// Checks the leaf checksum tail (metadata_csum) and returns where the entries end: the
+    /// block size, or the block size minus the 12-byte tail.
+    /// </summary>
+    private int VerifyLeaf(Ext4Inode dir, uint lblk, byte[] block)
+    {
+        if (!_v.HasMetadataCsum)
+        {
+            return block.Length;
+        }
+
+        int t = block.Length - D.TailSize;
+        ReadOnlySpan<byte> tail = block.AsSpan(t);
+        if (U32(tail, D.det_reserved_zero1) != 0 || U16(tail, D.det_rec_len) != D.TailSize
+            || tail[D.det_reserved_zero2] != 0 || tail[D.det_reserved_ft] != D.EXT4_FT_DIR_CSUM)
+        {
+            throw new Ext4ChecksumException(
+                $"directory inode {dir.Number} block {lblk}: no checksum tail in a leaf block");
+        }
+
+        uint computed = Crc32c.Append(dir.ChecksumSeed, block.AsSpan(0, t));
+        uint stored = U32(tail, D.det_checksum);
+        if (computed != stored)
+        {
+            throw new Ext4ChecksumException(
+                $"directory inode {dir.Number} block {lblk}: checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
+        }
+
+        return t;
+    }
+
+    /// <summary>rec_len as stored, decoded for 64 KiB blocks (ext4_rec_len_from_disk).</summary>
+    private int DecodeRecLen(ushort raw)
+    {
+        if (_v.BlockSize < 65536)
+        {
+            return raw;
+        }
+
+        if (raw == 65535 || raw == 0)
+        {
+            return (int)_v.BlockSize;
+        }
+
+        return (raw & 65532) | ((raw & 3) << 16);
+    }
+
+    /// <summary>
+    /// Walks the records of one block in [0, end), checked as ext4_check_dir_entry does:
+    /// rec_len &gt;= 12, a multiple of 4, room for the name, inside the block; inode &lt;=
+    /// s_inodes_count; live entries have a name. Calls <paramref name="onLive"/> for each live
+    /// entry (only the first when <paramref name="stopAtFirst"/>).
+    /// </summary>
+    private void ParseEntries(Ext4Inode dir, uint lblk, byte[] block, int end, Action<Ext4DirEntry> onLive, bool stopAtFirst)
+    {
+        int offset = 0;
+        while (offset < end)
+        {
+            var (ino, recLen, nameLen, ft) = CheckEntry(dir, lblk, block, offset, end);
+            if (ino != 0)
+            {
+                onLive(new Ext4DirEntry(ino, ft, block.AsSpan(offset + D.name, nameLen).ToArray()));
+                if (stopAtFirst)
+                {
+                    return;
+                }
+            }
+
+            offset += recLen;
+        }
+    }
+
+    private uint FindInBlock(Ext4Inode dir, uint lblk, byte[] block, int end, ReadOnlySpan<byte> name)
+    {
+        int offset = 0;
+        while (offset < end)
+        {
+            var (ino, recLen, nameLen, _) = CheckEntry(dir, lblk, block, offset, end);
+            if (ino != 0 && nameLen == name.Length && block.AsSpan(offset + D.name, nameLen).SequenceEqual(name))
+            {
+                return ino;
+            }
+
+            offset += recLen;
+        }
+
+        return 0;
+    }
+
+    private (uint Inode, int RecLen, int NameLen, byte FileType) CheckEntry(Ext4Inode dir, uint lblk, byte[] block, int offset, int end)
+    {
+        if (end - offset < D.MinRecLen)
+        {
+            throw BadEntry(dir, lblk, offset, "directory entry overrun");
+        }
+
+        uint ino = U32(block, offset + D.inode);
+        int recLen = DecodeRecLen(U16(block, offset + D.rec_len));
+        int nameLen = block[offset + D.name_len];
+        byte ft = block[offset + D.file_type];
+        if (recLen < D.MinRecLen)
+        {
+            throw BadEntry(dir, lblk, offset, $"rec_len {recLen} is smaller than minimal");
+        }
+
+        if ((recLen & 3) != 0)
+        {
+            throw BadEntry(dir, lblk, offset, $"rec_len {recLen} is not a multiple of 4");
+        }
+
+        if (recLen < D.RecLen(nameLen))
+        {
+            throw BadEntry(dir, lblk, offset, $"rec_len {recLen} is too small for name_len {nameLen}");
+        }
+
+        if (recLen > end - offset)
+        {
+            throw BadEntry(dir, lblk, offset, $"directory entry overrun (rec_len {recLen})");
+        }
+
+        if (ino > _v.Sb.s_inodes_count)
+        {
+            throw BadEntry(dir, lblk, offset, $"inode {ino} out of bounds");
+        }
+
+        if (ino != 0 && nameLen == 0)
+        {
+            throw BadEntry(dir, lblk, offset, "live entry with an empty name");
+        }
+
+        byte type = HasFiletype && ft < D.EXT4_FT_MAX ? ft : (byte)0;
+        return (ino, recLen, nameLen, type);
+    }
+
+    private static Ext4CorruptionException BadEntry(Ext4Inode dir, uint lblk, int offset, string what) =>
+        new($"directory inode {dir.Number} block {lblk} offset {offset}: bad entry: {what}");
+
+    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
+
+    private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
+}

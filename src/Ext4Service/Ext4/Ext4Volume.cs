@@ -1,0 +1,132 @@
+using System.Text;
+using Safemount.Ext4.Format;
+using Safemount.Ext4.Storage;
+
+namespace Safemount.Ext4;
+
+/// <summary>
+/// A mounted (read-only) ext2/ext3/ext4 file system. <see cref="Open"/> reads and validates the
+/// superblock and all group descriptors; everything else is read on demand through a bounded
+/// metadata cache. Immutable after Open apart from the cache, so every public member is safe
+/// to call from several threads at once.
+/// </summary>
+public sealed partial class Ext4Volume : IDisposable
+{
+    private readonly List<string> _warnings;
+
+    private Ext4Volume(IBlockDevice device, Superblock sb, GroupDescriptor[] groups, bool readOnly,
+        List<string> warnings, long cacheBytes)
+    {
+        Device = device;
+        Sb = sb;
+        Groups = groups;
+        IsReadOnly = readOnly;
+        _warnings = warnings;
+        BlockSize = 1024u << (int)sb.s_log_block_size;
+        BlockSizeBits = 10 + (int)sb.s_log_block_size;
+        InodeSize = sb.s_rev_level == 0 ? InodeLayout.GoodOldInodeSize : sb.s_inode_size;
+        HasMetadataCsum = sb.HasRoCompat(Ext4Features.RO_COMPAT_METADATA_CSUM);
+        CsumSeed = sb.HasIncompat(Ext4Features.INCOMPAT_CSUM_SEED)
+            ? sb.s_checksum_seed
+            : Crc32c.Append(~0u, sb.s_uuid);
+        Cache = new BlockCache(device, (int)BlockSize, cacheBytes);
+        Inodes = new Inodes(this);
+        Directories = new Directories(this);
+        Xattrs = new Xattrs(this);
+        FileData = new FileData(this);
+    }
+
+    /// <summary>File-system block size in bytes (1024..65536).</summary>
+    public uint BlockSize { get; }
+
+    /// <summary>True when opened read-only or forced read-only by an unknown RO_COMPAT feature.</summary>
+    public bool IsReadOnly { get; }
+
+    /// <summary>s_volume_name up to the first NUL.</summary>
+    public string Label
+    {
+        get
+        {
+            ReadOnlySpan<byte> n = Sb.s_volume_name;
+            int nul = n.IndexOf((byte)0);
+            return Encoding.UTF8.GetString(nul < 0 ? n : n[..nul]);
+        }
+    }
+
+    /// <summary>s_uuid, byte order as blkid prints it (RFC 4122 big-endian fields).</summary>
+    public Guid Uuid => new(Sb.s_uuid, bigEndian: true);
+
+    /// <summary>Non-fatal findings of Open (forced read-only and why).</summary>
+    public IReadOnlyList<string> Warnings => _warnings;
+
+    internal IBlockDevice Device { get; }
+    internal Superblock Sb { get; }
+    internal GroupDescriptor[] Groups { get; }
+    internal BlockCache Cache { get; }
+    internal int BlockSizeBits { get; }
+    internal int InodeSize { get; }
+    internal bool HasMetadataCsum { get; }
+
+    /// <summary>s_csum_seed: crc32c(~0, s_uuid), or s_checksum_seed with metadata_csum_seed.</summary>
+    internal uint CsumSeed { get; }
+
+    internal Inodes Inodes { get; }
+    internal Directories Directories { get; }
+    internal Xattrs Xattrs { get; }
+    internal FileData FileData { get; }
+
+    /// <summary>
+    /// Reads inode <paramref name="ino"/>. Throws <see cref="Ext4CorruptionException"/> for a
+    /// number outside 1..s_inodes_count or a malformed inode, <see cref="Ext4ChecksumException"/>
+    /// when its checksum does not match.
+    /// </summary>
+    public Ext4Inode ReadInode(uint ino) => Inodes.Read(ino);
+
+    /// <summary>
+    /// Copies file bytes from <paramref name="offset"/> into <paramref name="destination"/>;
+    /// returns the number copied, clamped at i_size (0 at or after EOF). Holes and unwritten
+    /// extents read as zeros.
+    /// </summary>
+    public int Read(Ext4Inode inode, long offset, Span<byte> destination) => FileData.Read(inode, offset, destination);
+
+    /// <summary>The target of a symbolic link (fast, in i_block, or slow, in its first data block).</summary>
+    public byte[] ReadSymlink(Ext4Inode inode) => Symlinks.Read(this, inode);
+
+    /// <summary>Inode number of <paramref name="name"/> in <paramref name="directory"/>; 0 when absent. Indexed directories are searched through the htree.</summary>
+    public uint Lookup(Ext4Inode directory, ReadOnlySpan<byte> name) => Directories.Lookup(directory, name);
+
+    /// <summary>All live entries, "." and ".." included, in on-disk order.</summary>
+    public IReadOnlyList<Ext4DirEntry> ReadDirectory(Ext4Inode directory) => Directories.ReadAll(directory);
+
+    /// <summary>Full xattr names (prefix included): in-inode entries first, then the xattr block.</summary>
+    public IReadOnlyList<string> ListXattrNames(Ext4Inode inode) => Xattrs.ListNames(inode);
+
+    /// <summary>The value of xattr <paramref name="fullName"/>, null when absent. POSIX ACLs come back in the userspace (version 2) format.</summary>
+    public byte[]? GetXattr(Ext4Inode inode, string fullName) => Xattrs.Get(inode, fullName);
+
+    public void Dispose()
+    {
+        // The device belongs to the caller; nothing else holds resources.
+    }
+
+    /// <summary>
+    /// Reads metadata block <paramref name="block"/> through the cache after checking that it
+    /// lies inside the file system. <paramref name="what"/> names the owner for error messages.
+    /// </summary>
+    internal byte[] ReadMetadataBlock(ulong block, string what)
+    {
+        CheckBlockRange(block, 1, what);
+        return Cache.Get(block);
+    }
+
+    /// <summary>Throws unless blocks [block, block+count) lie in [max(1, s_first_data_block), s_blocks_count): block 0 always holds the boot sector or the superblock.</summary>
+    internal void CheckBlockRange(ulong block, ulong count, string what)
+    {
+        ulong total = Sb.s_blocks_count;
+        if (block == 0 || block < Sb.s_first_data_block || block >= total || count > total - block)
+        {
+            throw new Ext4CorruptionException(
+                $"{what}: block {block} (+{count}) lies outside the file system (s_blocks_count {total})");
+        }
+    }
+}

@@ -1,0 +1,208 @@
+using System.Buffers.Binary;
+using Safemount.Ext4.Format;
+using L = Safemount.Ext4.Format.InodeLayout;
+
+namespace Safemount.Ext4;
+
+/// <summary>
+/// Locates, verifies and decodes inodes (kernel: ext4_get_inode_loc, __ext4_iget).
+/// Inode n lives in group (n-1) / s_inodes_per_group at index (n-1) % s_inodes_per_group of
+/// that group's inode table.
+/// </summary>
+internal sealed class Inodes
+{
+    private readonly Ext4Volume _v;
+
+    public Inodes(Ext4Volume volume) => _v = volume;
+
+    public Ext4Inode Read(uint ino)
+    {
+        var sb = _v.Sb;
+        if (ino == 0 || ino > sb.s_inodes_count)
+        {
+            throw new Ext4CorruptionException($"inode number {ino} is out of range (1..{sb.s_inodes_count})");
+        }
+
+        uint group = (ino - 1) / sb.s_inodes_per_group;
+        uint index = (ino - 1) % sb.s_inodes_per_group;
+        var gd = _v.Groups[group];
+        ulong byteInTable = (ulong)index * (uint)_v.InodeSize;
+        ulong block = gd.bg_inode_table + (byteInTable >> _v.BlockSizeBits);
+        int offset = (int)(byteInTable & (_v.BlockSize - 1));
+        var data = _v.ReadMetadataBlock(block, $"inode {ino}");
+        var raw = data.AsSpan(offset, _v.InodeSize).ToArray();
+        return Decode(ino, raw);
+    }
+
+    private Ext4Inode Decode(uint ino, byte[] raw)
+    {
+        ReadOnlySpan<byte> r = raw;
+        var sb = _v.Sb;
+        bool allZero = !r.ContainsAnyExcept((byte)0);
+
+        ushort extraIsize = 0;
+        if (_v.InodeSize > L.GoodOldInodeSize)
+        {
+            extraIsize = U16(r, L.i_extra_isize);
+            if (L.GoodOldInodeSize + extraIsize > _v.InodeSize || (extraIsize & 3) != 0)
+            {
+                throw new Ext4CorruptionException(
+                    $"inode {ino}: bad i_extra_isize {extraIsize} (inode size {_v.InodeSize})");
+            }
+        }
+
+        uint generation = U32(r, L.i_generation);
+        uint seed = 0;
+        if (_v.HasMetadataCsum)
+        {
+            seed = Crc32c.AppendLe32(_v.CsumSeed, ino);
+            seed = Crc32c.AppendLe32(seed, generation);
+            if (!allZero)
+            {
+                VerifyChecksum(ino, r, extraIsize, seed);
+            }
+        }
+
+        bool Fits(int fieldOffset, int fieldSize) => fieldOffset + fieldSize <= L.GoodOldInodeSize + extraIsize;
+
+        ushort mode = U16(r, L.i_mode);
+        uint flags = U32(r, L.i_flags);
+        long size = (long)((ulong)U32(r, L.i_size_lo) | ((ulong)U32(r, L.i_size_high) << 32));
+        if (size < 0)
+        {
+            throw new Ext4CorruptionException($"inode {ino}: bad i_size {(ulong)size}");
+        }
+
+        ulong blocks = U32(r, L.i_blocks_lo);
+        if (sb.HasRoCompat(Ext4Features.RO_COMPAT_HUGE_FILE))
+        {
+            blocks |= (ulong)U16(r, L.l_i_blocks_high) << 32;
+            if ((flags & L.EXT4_HUGE_FILE_FL) != 0)
+            {
+                blocks <<= _v.BlockSizeBits - 9;
+            }
+        }
+
+        ulong fileAcl = U32(r, L.i_file_acl_lo);
+        if (sb.HasIncompat(Ext4Features.INCOMPAT_64BIT))
+        {
+            fileAcl |= (ulong)U16(r, L.l_i_file_acl_high) << 32;
+        }
+
+        uint rdevMajor = 0, rdevMinor = 0;
+        ushort type = (ushort)(mode & L.S_IFMT);
+        if (type is L.S_IFCHR or L.S_IFBLK)
+        {
+            uint old = U32(r, L.i_block);
+            if (old != 0)
+            {
+                // old_decode_dev: 8-bit major, 8-bit minor in i_block[0]
+                rdevMajor = (old >> 8) & 0xFF;
+                rdevMinor = old & 0xFF;
+            }
+            else
+            {
+                // new_decode_dev: i_block[1] = minor[7:0] | major << 8 | minor[19:8] << 20
+                uint dev = U32(r, L.i_block + 4);
+                rdevMajor = (dev & 0xFFF00) >> 8;
+                rdevMinor = (dev & 0xFF) | ((dev >> 12) & 0xFFF00);
+            }
+        }
+
+        if ((flags & L.EXT4_INLINE_DATA_FL) != 0 && !sb.HasIncompat(Ext4Features.INCOMPAT_INLINE_DATA))
+        {
+            throw new Ext4CorruptionException($"inode {ino}: inline data flag set but the feature is off");
+        }
+
+        var (atime, atimeNs) = Time(r, L.i_atime, L.i_atime_extra, Fits(L.i_atime_extra, 4));
+        var (mtime, mtimeNs) = Time(r, L.i_mtime, L.i_mtime_extra, Fits(L.i_mtime_extra, 4));
+        var (ctime, ctimeNs) = Time(r, L.i_ctime, L.i_ctime_extra, Fits(L.i_ctime_extra, 4));
+        bool hasCrtime = Fits(L.i_crtime, 4);
+        var (crtime, crtimeNs) = hasCrtime ? Time(r, L.i_crtime, L.i_crtime_extra, Fits(L.i_crtime_extra, 4)) : (0L, 0u);
+
+        return new Ext4Inode(ino, raw, extraIsize, seed)
+        {
+            Mode = mode,
+            Uid = U16(r, L.i_uid) | ((uint)U16(r, L.l_i_uid_high) << 16),
+            Gid = U16(r, L.i_gid) | ((uint)U16(r, L.l_i_gid_high) << 16),
+            Size = size,
+            LinksCount = U16(r, L.i_links_count),
+            AtimeSeconds = atime,
+            AtimeNanoseconds = atimeNs,
+            MtimeSeconds = mtime,
+            MtimeNanoseconds = mtimeNs,
+            CtimeSeconds = ctime,
+            CtimeNanoseconds = ctimeNs,
+            CrtimeSeconds = crtime,
+            CrtimeNanoseconds = crtimeNs,
+            HasCrtime = hasCrtime,
+            Blocks512 = blocks,
+            Flags = flags,
+            Generation = generation,
+            RdevMajor = rdevMajor,
+            RdevMinor = rdevMinor,
+            FileAcl = fileAcl,
+        };
+    }
+
+    /// <summary>
+    /// ext4_inode_csum: crc32c over the whole inode with l_i_checksum_lo and (when it fits)
+    /// i_checksum_hi taken as zero, seeded with the inode seed. Only the low 16 bits are stored
+    /// when i_checksum_hi does not fit.
+    /// </summary>
+    private void VerifyChecksum(uint ino, ReadOnlySpan<byte> r, ushort extraIsize, uint seed)
+    {
+        bool hasHi = _v.InodeSize > L.GoodOldInodeSize && L.i_checksum_hi + 2 <= L.GoodOldInodeSize + extraIsize;
+        uint c = Crc32c.Append(seed, r[..L.l_i_checksum_lo]);
+        c = Crc32c.AppendZeros(c, 2);
+        c = Crc32c.Append(c, r[(L.l_i_checksum_lo + 2)..L.GoodOldInodeSize]);
+        if (_v.InodeSize > L.GoodOldInodeSize)
+        {
+            c = Crc32c.Append(c, r[L.GoodOldInodeSize..L.i_checksum_hi]);
+            int rest = L.i_checksum_hi;
+            if (hasHi)
+            {
+                c = Crc32c.AppendZeros(c, 2);
+                rest += 2;
+            }
+
+            c = Crc32c.Append(c, r[rest.._v.InodeSize]);
+        }
+
+        uint stored = U16(r, L.l_i_checksum_lo);
+        if (hasHi)
+        {
+            stored |= (uint)U16(r, L.i_checksum_hi) << 16;
+        }
+        else
+        {
+            c &= 0xFFFF;
+        }
+
+        if (c != stored)
+        {
+            throw new Ext4ChecksumException($"inode {ino}: checksum mismatch (stored 0x{stored:x8}, computed 0x{c:x8})");
+        }
+    }
+
+    /// <summary>
+    /// Seconds are the signed 32-bit field plus (extra &amp; 3) &lt;&lt; 32 (EXT4_EPOCH_MASK);
+    /// nanoseconds are extra &gt;&gt; 2 (EXT4_NSEC_MASK).
+    /// </summary>
+    private static (long Seconds, uint Nanoseconds) Time(ReadOnlySpan<byte> r, int field, int extraField, bool hasExtra)
+    {
+        long seconds = (int)U32(r, field);
+        if (!hasExtra)
+        {
+            return (seconds, 0);
+        }
+
+        uint extra = U32(r, extraField);
+        seconds += (long)(extra & 3) << 32;
+        return (seconds, extra >> 2);
+    }
+
+    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
+
+    private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
+}

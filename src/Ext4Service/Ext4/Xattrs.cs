@@ -1,0 +1,192 @@
+using System.Buffers.Binary;
+using System.Text;
+using Safemount.Ext4.Format;
+using X = Safemount.Ext4.Format.XattrLayout;
+
+namespace Safemount.Ext4;
+
+/// <summary>
+/// Extended attributes (kernel: fs/ext4/xattr.c). Two places, searched in this order: the
+/// in-inode area after i_extra_isize (ext4_xattr_ibody_header magic, value offsets relative
+/// to the first entry) and the external block i_file_acl (ext4_xattr_header with h_blocks 1,
+/// value offsets relative to the block, crc32c under metadata_csum). Entries and values are
+/// bounds-checked against their region. Values stored in an EA inode (ea_inode) are refused at
+/// mount, so a non-zero e_value_inum is corruption. Names are decoded as UTF-8.
+/// </summary>
+internal sealed class Xattrs
+{
+    private readonly Ext4Volume _v;
+
+    public Xattrs(Ext4Volume volume) => _v = volume;
+
+    private readonly record struct Entry(byte Index, byte[] Name, int ValueStart, int ValueSize);
+
+    public IReadOnlyList<string> ListNames(Ext4Inode inode)
+    {
+        var names = new List<string>();
+        foreach (var (_, entries) in Regions(inode))
+        {
+            foreach (var e in entries)
+            {
+                string? full = FullName(e);
+                if (full != null)
+                {
+                    names.Add(full);
+                }
+            }
+        }
+
+        return names;
+    }
+
+    public byte[]? Get(Ext4Inode inode, string fullName)
+    {
+        ArgumentNullException.ThrowIfNull(fullName);
+        foreach (var (region, entries) in Regions(inode))
+        {
+            foreach (var e in entries)
+            {
+                if (FullName(e) != fullName)
+                {
+                    continue;
+                }
+
+                var value = region.AsSpan(e.ValueStart, e.ValueSize);
+                return e.Index is X.EXT4_XATTR_INDEX_POSIX_ACL_ACCESS or X.EXT4_XATTR_INDEX_POSIX_ACL_DEFAULT
+                    ? PosixAcl.ToXattr(inode.Number, value)
+                    : value.ToArray();
+            }
+        }
+
+        return null;
+    }
+
+    private static string? FullName(Entry e)
+    {
+        string? prefix = X.Prefix(e.Index);
+        if (prefix == null)
+        {
+            return null;
+        }
+
+        // The ACL and richacl indices carry the whole name; any stored suffix is ignored as the kernel does.
+        return e.Index is X.EXT4_XATTR_INDEX_POSIX_ACL_ACCESS or X.EXT4_XATTR_INDEX_POSIX_ACL_DEFAULT or X.EXT4_XATTR_INDEX_RICHACL
+            ? prefix
+            : prefix + Encoding.UTF8.GetString(e.Name);
+    }
+
+    /// <summary>The in-inode region (if any) then the block (if any), each with its parsed entries.</summary>
+    private IEnumerable<(byte[] Region, List<Entry> Entries)> Regions(Ext4Inode inode)
+    {
+        int start = InodeLayout.GoodOldInodeSize + inode.ExtraIsize;
+        if (_v.InodeSize > InodeLayout.GoodOldInodeSize && start + X.IbodyHeaderSize <= inode.Raw.Length
+            && BinaryPrimitives.ReadUInt32LittleEndian(inode.Raw.AsSpan(start)) == X.EXT4_XATTR_MAGIC)
+        {
+            // Offsets inside this region are relative to the first entry, so hand the parser a copy starting there.
+            byte[] region = inode.Raw.AsSpan(start + X.IbodyHeaderSize).ToArray();
+            yield return (region, ParseEntries(inode, region, 0, $"inode {inode.Number} in-inode xattrs"));
+        }
+
+        if (inode.FileAcl != 0)
+        {
+            byte[] block = ReadXattrBlock(inode);
+            yield return (block, ParseEntries(inode, block, X.BlockHeaderSize, $"inode {inode.Number} xattr block {inode.FileAcl}"));
+        }
+    }
+
+    private byte[] ReadXattrBlock(Ext4Inode inode)
+    {
+        ulong nr = inode.FileAcl;
+        byte[] block = _v.ReadMetadataBlock(nr, $"inode {inode.Number} xattr block");
+        uint magic = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(X.h_magic));
+        uint blocks = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(X.h_blocks));
+        if (magic != X.EXT4_XATTR_MAGIC || blocks != 1)
+        {
+            throw new Ext4CorruptionException(
+                $"inode {inode.Number}: bad xattr block {nr} (magic 0x{magic:x8}, h_blocks {blocks})");
+        }
+
+        if (_v.HasMetadataCsum)
+        {
+            // ext4_xattr_block_csum: crc32c(s_csum_seed, le64 block number, block with h_checksum as zero)
+            uint c = Crc32c.AppendLe64(_v.CsumSeed, nr);
+            c = Crc32c.Append(c, block.AsSpan(0, X.h_checksum));
+            c = Crc32c.AppendZeros(c, 4);
+            c = Crc32c.Append(c, block.AsSpan(X.h_checksum + 4));
+            uint stored = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(X.h_checksum));
+            if (c != stored)
+            {
+                throw new Ext4ChecksumException(
+                    $"inode {inode.Number}: xattr block {nr} checksum mismatch (stored 0x{stored:x8}, computed 0x{c:x8})");
+            }
+        }
+
+        return block;
+    }
+
+    /// <summary>
+    /// Parses the entry list from <paramref name="first"/> up to the 4-byte zero terminator.
+    /// Every entry must fit before the region end, and every value must lie after the
+    /// terminator and inside the region.
+    /// </summary>
+    private static List<Entry> ParseEntries(Ext4Inode inode, byte[] region, int first, string where)
+    {
+        var entries = new List<Entry>();
+        int o = first;
+        while (true)
+        {
+            if (region.Length - o < 4)
+            {
+                throw new Ext4CorruptionException($"{where}: entry list runs past the end");
+            }
+
+            if (BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o)) == 0)
+            {
+                break;
+            }
+
+            if (region.Length - o < X.EntryHeaderSize)
+            {
+                throw new Ext4CorruptionException($"{where}: entry at {o} runs past the end");
+            }
+
+            int nameLen = region[o + X.e_name_len];
+            int len = X.EntryLen(nameLen);
+            if (nameLen == 0 || region.Length - o < len)
+            {
+                throw new Ext4CorruptionException($"{where}: bad entry at {o} (name_len {nameLen})");
+            }
+
+            uint valueInum = BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_inum));
+            if (valueInum != 0)
+            {
+                throw new Ext4CorruptionException($"{where}: entry at {o} stores its value in inode {valueInum} (ea_inode is not supported)");
+            }
+
+            entries.Add(new Entry(
+                region[o + X.e_name_index],
+                region.AsSpan(o + X.e_name, nameLen).ToArray(),
+                BinaryPrimitives.ReadUInt16LittleEndian(region.AsSpan(o + X.e_value_offs)),
+                (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_size)), int.MaxValue)));
+            o += len;
+        }
+
+        int entriesEnd = o + 4;
+        foreach (var e in entries)
+        {
+            if (e.ValueSize == 0)
+            {
+                continue;
+            }
+
+            if (e.ValueStart < entriesEnd || e.ValueSize > region.Length - e.ValueStart)
+            {
+                throw new Ext4CorruptionException(
+                    $"{where}: value at {e.ValueStart} (+{e.ValueSize}) lies outside the region");
+            }
+        }
+
+        _ = inode;
+        return entries;
+    }
+}
