@@ -1,0 +1,261 @@
+using Microsoft.Extensions.Logging;
+using Safemount.Ext4;
+using Safemount.Fuse;
+using Safemount.Shared.Interop;
+
+namespace Safemount.Ext4Service.Bridge;
+
+/// <summary>
+/// The one class that sees both FUSE and ext4: it answers FUSE requests from an
+/// <see cref="Ext4Volume"/>. Node ids follow inode numbers (<see cref="NodeIds"/>); lookup counts
+/// are kept exactly (<see cref="LookupCounts"/>); exceptions become errno in
+/// <see cref="TranslateException"/> only.
+/// </summary>
+/// <remarks>
+/// Thread safety: every member may be called from several FUSE worker threads at once. The
+/// volume is thread-safe; the handle tables and lookup counts synchronise themselves.
+/// </remarks>
+internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
+{
+    /// <summary>FOPEN_KEEP_CACHE: the page cache stays valid across opens (the service is the
+    /// only writer, and read-only for now).</summary>
+    private const uint FOPEN_KEEP_CACHE = 1 << 1;
+
+    /// <summary>FOPEN_CACHE_DIR: the kernel may cache READDIR output.</summary>
+    private const uint FOPEN_CACHE_DIR = 1 << 3;
+
+    private const int O_ACCMODE = 3;
+
+    private readonly Ext4Volume _volume;
+    private readonly ILogger _logger;
+    private readonly LookupCounts _lookups = new();
+    private readonly HandleTable<OpenFile> _files = new();
+    private readonly HandleTable<DirectorySnapshot> _dirs = new();
+
+    public Ext4FuseFileSystem(Ext4Volume volume, ILogger logger)
+    {
+        _volume = volume;
+        _logger = logger;
+    }
+
+    public bool IsReadOnly => _volume.IsReadOnly;
+
+    /// <summary>Lookup counts, for tests and the DESTROY summary.</summary>
+    internal LookupCounts Lookups => _lookups;
+
+    public void Init(FuseInitResult init) =>
+        BridgeLog.Initialised(_logger, init.KernelMajor, init.KernelMinor, init.MaxWrite);
+
+    public void Destroy() =>
+        BridgeLog.Destroyed(_logger, _lookups.Count, _files.Count, _dirs.Count);
+
+    public Errno Lookup(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, out FuseEntry entry)
+    {
+        entry = default;
+        Errno e = GetDirectory(parent, out Ext4Inode? dir);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        if (name.Length > 255)
+        {
+            return Errno.ENAMETOOLONG;
+        }
+
+        uint ino = _volume.Lookup(dir!, name);
+        if (ino == 0)
+        {
+            return Errno.ENOENT;
+        }
+
+        entry = MakeEntry(_volume.ReadInode(ino));
+        _lookups.Add(entry.NodeId);
+        return Errno.None;
+    }
+
+    public void Forget(ulong nodeId, ulong nlookup)
+    {
+        if (!_lookups.Forget(nodeId, nlookup))
+        {
+            BridgeLog.ForgetUnderflow(_logger, nodeId, nlookup);
+        }
+    }
+
+    public Errno GetAttr(in FuseRequestContext ctx, ulong nodeId, out FuseAttr attr)
+    {
+        attr = default;
+        Errno e = GetInode(nodeId, out Ext4Inode? inode);
+        if (e == Errno.None)
+        {
+            attr = AttrMapper.ToAttr(inode!, _volume.BlockSize);
+        }
+
+        return e;
+    }
+
+    public Errno Statx(in FuseRequestContext ctx, ulong nodeId, out FuseAttr attr, out FuseStatxExtra extra)
+    {
+        attr = default;
+        extra = default;
+        Errno e = GetInode(nodeId, out Ext4Inode? inode);
+        if (e == Errno.None)
+        {
+            attr = AttrMapper.ToAttr(inode!, _volume.BlockSize);
+            extra = AttrMapper.ToStatxExtra(inode!);
+        }
+
+        return e;
+    }
+
+    public Errno ReadLink(in FuseRequestContext ctx, ulong nodeId, out byte[] target)
+    {
+        target = [];
+        Errno e = GetInode(nodeId, out Ext4Inode? inode);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        if (!inode!.IsSymlink)
+        {
+            return Errno.EINVAL;
+        }
+
+        target = _volume.ReadSymlink(inode);
+        return Errno.None;
+    }
+
+    public Errno Open(in FuseRequestContext ctx, ulong nodeId, uint flags, out ulong fh, out uint openFlags)
+    {
+        fh = 0;
+        openFlags = 0;
+        Errno e = GetInode(nodeId, out Ext4Inode? inode);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        if (inode!.IsDirectory)
+        {
+            return Errno.EISDIR;
+        }
+
+        if (IsReadOnly && (flags & O_ACCMODE) != FileInterop.O_RDONLY)
+        {
+            return Errno.EROFS;
+        }
+
+        fh = _files.Add(new OpenFile(inode));
+        openFlags = FOPEN_KEEP_CACHE;
+        return Errno.None;
+    }
+
+    public Errno Read(in FuseRequestContext ctx, ulong nodeId, ulong fh, long offset, Span<byte> destination, out int bytesRead)
+    {
+        bytesRead = 0;
+        if (offset < 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        Ext4Inode? inode = _files.Get(fh)?.Inode;
+        if (inode is null || NodeIds.FromInode(inode.Number) != nodeId)
+        {
+            // No handle (or a handle of another node): read by node id, as for fh-less reads.
+            Errno e = GetInode(nodeId, out inode);
+            if (e != Errno.None)
+            {
+                return e;
+            }
+        }
+
+        if (inode!.IsDirectory)
+        {
+            return Errno.EISDIR;
+        }
+
+        bytesRead = _volume.Read(inode, offset, destination);
+        return Errno.None;
+    }
+
+    public void Release(ulong nodeId, ulong fh) => _files.Remove(fh);
+
+    public Errno StatFs(in FuseRequestContext ctx, ulong nodeId, out FuseStatFs statfs)
+    {
+        Ext4StatFs s = _volume.StatFs();
+        statfs = new FuseStatFs(s.Blocks, s.FreeBlocks, s.AvailableBlocks, s.Files, s.FreeFiles, s.BlockSize, s.NameMax, s.BlockSize);
+        return Errno.None;
+    }
+
+    public Errno Access(in FuseRequestContext ctx, ulong nodeId, uint mask)
+    {
+        // With default_permissions (always set by the helper) the kernel checks permissions
+        // itself and does not send ACCESS; answer existence and the read-only rule anyway.
+        const uint W_OK = 2;
+        Errno e = GetInode(nodeId, out _);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        return (mask & W_OK) != 0 && IsReadOnly ? Errno.EROFS : Errno.None;
+    }
+
+    public Errno Flush(in FuseRequestContext ctx, ulong nodeId, ulong fh) => Errno.None;
+
+    public Errno Fsync(in FuseRequestContext ctx, ulong nodeId, ulong fh, bool dataOnly, bool directory) => Errno.None;
+
+    public Errno SyncFs(in FuseRequestContext ctx) => Errno.None;
+
+    public Errno TranslateException(Exception exception)
+    {
+        switch (exception)
+        {
+            case Ext4ChecksumException c:
+                BridgeLog.Checksum(_logger, c.Message);
+                break;
+            case Ext4CorruptionException c:
+                BridgeLog.Corruption(_logger, c.Message);
+                break;
+            case Ext4IOException io:
+                BridgeLog.DeviceError(_logger, io.Message);
+                break;
+            case ErrnoException:
+                break;
+            default:
+                BridgeLog.Unexpected(_logger, exception);
+                break;
+        }
+
+        return ErrnoTable.ToErrno(exception);
+    }
+
+    private FuseEntry MakeEntry(Ext4Inode inode) =>
+        new(NodeIds.FromInode(inode.Number), inode.Generation, AttrMapper.ToAttr(inode, _volume.BlockSize));
+
+    private Errno GetInode(ulong nodeId, out Ext4Inode? inode)
+    {
+        inode = null;
+        uint ino = NodeIds.ToInode(nodeId);
+        if (ino == 0)
+        {
+            return Errno.ESTALE;
+        }
+
+        inode = _volume.ReadInode(ino);
+        return Errno.None;
+    }
+
+    private Errno GetDirectory(ulong nodeId, out Ext4Inode? inode)
+    {
+        Errno e = GetInode(nodeId, out inode);
+        if (e == Errno.None && !inode!.IsDirectory)
+        {
+            inode = null;
+            return Errno.ENOTDIR;
+        }
+
+        return e;
+    }
+}

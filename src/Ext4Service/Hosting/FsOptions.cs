@@ -1,0 +1,102 @@
+namespace Safemount.Ext4Service.Hosting;
+
+/// <summary>
+/// The ext4 mount options (the -o options the helper did not consume as mount flags), parsed
+/// the way fs/ext4/super.c ext4_parse_param accepts them. Options that only tune the kernel's
+/// write path are accepted and have no effect on a read-only service; options that would change
+/// what is read (another superblock, an external journal) are refused until they are
+/// implemented, so nothing is silently ignored that could change the answer.
+/// </summary>
+internal sealed class FsOptions
+{
+    /// <summary>Longest option string considered (the protocol bounds it too).</summary>
+    public const int MaxOptionsLength = 4096;
+
+    /// <summary>Options accepted with no value that do not change what a read-only mount shows.</summary>
+    private static readonly HashSet<string> NoEffectFlags = new(StringComparer.Ordinal)
+    {
+        // generic VFS flags, applied by the helper as mount attributes
+        "ro", "rw", "suid", "nosuid", "dev", "nodev", "exec", "noexec", "atime", "noatime",
+        "relatime", "norelatime", "strictatime", "nostrictatime", "diratime", "nodiratime",
+        "lazytime", "nolazytime", "sync", "async", "dirsync", "iversion", "noiversion",
+        "mand", "nomand", "silent", "loud", "defaults",
+        // ext4 options that tune writing, allocation or journaling
+        "barrier", "nobarrier", "discard", "nodiscard", "delalloc", "nodelalloc",
+        "auto_da_alloc", "noauto_da_alloc", "journal_checksum", "nojournal_checksum",
+        "journal_async_commit", "init_itable", "noinit_itable", "block_validity",
+        "noblock_validity", "dioread_lock", "dioread_nolock", "nombcache", "no_mbcache",
+        "grpid", "bsdgroups", "nogrpid", "sysvgroups", "user_xattr", "acl", "i_version",
+        "prefetch_block_bitmaps", "nouid32", "debug", "oldalloc", "orlov", "quota", "noquota",
+        "usrquota", "grpquota", "prjquota",
+    };
+
+    /// <summary>Options with a value that do not change what a read-only mount shows.</summary>
+    private static readonly HashSet<string> NoEffectValued = new(StringComparer.Ordinal)
+    {
+        "commit", "stripe", "resuid", "resgid", "max_batch_time", "min_batch_time",
+        "journal_ioprio", "inode_readahead_blks", "max_dir_size_kb", "init_itable", "barrier",
+        "auto_da_alloc", "mb_optimize_scan", "data", "data_err", "context", "fscontext",
+        "defcontext", "rootcontext",
+    };
+
+    private FsOptions()
+    {
+    }
+
+    /// <summary>errors= behaviour: "continue", "remount-ro" (default) or "panic" (treated as remount-ro:
+    /// a userspace service cannot panic the kernel, and must not).</summary>
+    public string Errors { get; private set; } = "remount-ro";
+
+    /// <summary>noload / norecovery: do not replay the journal (read-only mounts only).</summary>
+    public bool NoLoad { get; private set; }
+
+    /// <summary>Parses <paramref name="text"/>; on failure returns null and a one-line reason.</summary>
+    public static FsOptions? Parse(string text, out string? error)
+    {
+        error = null;
+        var result = new FsOptions();
+        if (text.Length > MaxOptionsLength)
+        {
+            error = $"mount options are longer than {MaxOptionsLength} bytes";
+            return null;
+        }
+
+        foreach (string raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        {
+            string name = raw;
+            string? value = null;
+            int eq = raw.IndexOf('=');
+            if (eq >= 0)
+            {
+                name = raw[..eq];
+                value = raw[(eq + 1)..];
+            }
+
+            switch (name)
+            {
+                case "errors" when value is "continue" or "remount-ro" or "panic":
+                    result.Errors = value;
+                    continue;
+                case "errors":
+                    error = $"invalid value for mount option 'errors': '{value}' (continue, remount-ro or panic)";
+                    return null;
+                case "noload" or "norecovery" when value is null:
+                    result.NoLoad = true;
+                    continue;
+                case "sb" or "journal_path" or "journal_dev" or "journal" or "usrjquota" or "grpjquota" or "jqfmt" or "test_dummy_encryption" or "dax" or "inlinecrypt":
+                    error = $"mount option '{name}' is not supported by safe.ext4 yet";
+                    return null;
+            }
+
+            if ((value is null && NoEffectFlags.Contains(name)) || (value is not null && NoEffectValued.Contains(name)))
+            {
+                continue;
+            }
+
+            error = $"unknown mount option '{raw}'";
+            return null;
+        }
+
+        return result;
+    }
+}

@@ -1,0 +1,168 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Win32.SafeHandles;
+using Safemount.Ext4;
+using Safemount.Ext4.Storage;
+using Safemount.Ext4Service.Bridge;
+using Safemount.Fuse;
+using Safemount.Shared.Interop;
+using Safemount.Shared.Protocol;
+
+namespace Safemount.Ext4Service.Hosting;
+
+/// <summary>
+/// One mount, from the helper's HELLO to the kernel's DESTROY (ARCHITECTURE.md "Mount
+/// sequence"): handshake, MOUNT request, open and validate the volume, answer the mount
+/// parameters or a one-line reason, take the /dev/fuse fd, serve FUSE until unmount.
+/// </summary>
+/// <remarks>
+/// Ownership: the endpoint owns the socket and (until disposed) the fds it received; the
+/// device fd is owned by the <see cref="MountRequest"/>, the /dev/fuse fd by this object.
+/// </remarks>
+internal sealed class MountService
+{
+    /// <summary>Worker threads reading /dev/fuse: requests are handled in parallel from the start.</summary>
+    private const int FuseWorkers = 4;
+
+    private readonly ILogger _logger;
+
+    public MountService(ILogger logger) => _logger = logger;
+
+    /// <summary>Runs the whole mount; returns the process exit code (0 after a clean unmount).</summary>
+    public int Run(ServiceEndpoint endpoint)
+    {
+        uint version = endpoint.Handshake();
+        ServiceLog.Connected(_logger, version);
+
+        using MountRequest request = endpoint.ReceiveMountRequest();
+        ServiceLog.MountRequested(_logger, request.SourcePath, request.Mountpoint, request.Options,
+            request.ReadOnly ? "read-only" : "read-write", request.DeviceSize);
+
+        FsOptions? options = FsOptions.Parse(request.Options, out string? optionError);
+        if (options is null)
+        {
+            return Refuse(endpoint, request, ProtocolErrorCode.InvalidOptions, optionError!);
+        }
+
+        // The engine reads through .NET's RandomAccess (pread); the SafeFileHandle borrows the
+        // fd, which stays owned by the request.
+        using var handle = new SafeFileHandle(request.Device.DangerousGetHandle(), ownsHandle: false);
+        var device = new FileBlockDevice(handle, checked((long)request.DeviceSize));
+        Ext4Volume volume;
+        try
+        {
+            // Read-write serving is not implemented yet: every mount is served read-only and
+            // the helper is told so (it then mounts MS_RDONLY and says why).
+            volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = true });
+        }
+        catch (Ext4MountException e)
+        {
+            return Refuse(endpoint, request, ProtocolErrorCode.MountRefused, e.Message);
+        }
+        catch (Ext4ChecksumException e)
+        {
+            return Refuse(endpoint, request, ProtocolErrorCode.CorruptFilesystem, e.Message);
+        }
+        catch (Ext4CorruptionException e)
+        {
+            return Refuse(endpoint, request, ProtocolErrorCode.CorruptFilesystem, e.Message);
+        }
+        catch (Ext4IOException e)
+        {
+            return Refuse(endpoint, request, ProtocolErrorCode.IoError, e.Message);
+        }
+
+        using (volume)
+        {
+            return Serve(endpoint, request, volume);
+        }
+    }
+
+    private int Serve(ServiceEndpoint endpoint, MountRequest request, Ext4Volume volume)
+    {
+        var warnings = new List<string>(volume.Warnings);
+        if (!request.ReadOnly)
+        {
+            warnings.Add("write support is not implemented yet; mounted read-only");
+        }
+
+        ServiceLog.VolumeOpened(_logger, request.SourcePath, volume.Label, volume.Uuid, volume.BlockSize, "read-only");
+        foreach (string w in warnings)
+        {
+            ServiceLog.VolumeWarning(_logger, request.SourcePath, w);
+        }
+
+        Ext4Inode root = volume.ReadInode(NodeIds.Ext4Root);
+        if (!root.IsDirectory)
+        {
+            return Refuse(endpoint, request, ProtocolErrorCode.CorruptFilesystem, "the root inode is not a directory");
+        }
+
+        endpoint.SendMountAccepted(new MountAccepted
+        {
+            FsType = "fuseblk",
+            Subtype = "safe.ext4",
+            RootMode = root.Mode,
+            BlockSize = volume.BlockSize,
+            Label = volume.Label,
+            Uuid = volume.Uuid.ToByteArray(bigEndian: true),
+            ReadOnly = true,
+            Warnings = warnings,
+        });
+
+        using SafeFd fuseFd = endpoint.ReceiveFuseFd();
+        var fs = new Ext4FuseFileSystem(volume, _logger);
+        var session = new FuseSession(new FuseDeviceFd(fuseFd), fs, new FuseSessionOptions
+        {
+            WorkerThreads = FuseWorkers,
+            EntryTimeout = TimeSpan.FromHours(1),
+            AttrTimeout = TimeSpan.FromHours(1),
+            MaxPages = 256,
+            TimeGranularityNs = 1,
+        }, _logger);
+
+        // READY goes out once the kernel's FUSE_INIT has been answered; the helper's mount(2)
+        // returns only then (FUSE_DEV_IOC_SYNC_INIT), and mount(8) only after READY.
+        session.Initialized += _ =>
+        {
+            endpoint.SendReady();
+            ServiceLog.Ready(_logger, request.SourcePath, request.Mountpoint);
+        };
+
+        // The helper may give up after FUSE_FD_ACCEPTED (its mount failed): then no INIT will
+        // ever come, so the watcher ends the process. After READY the helper simply hangs up.
+        var watcher = new Thread(() => WatchHelper(endpoint, session)) { IsBackground = true, Name = "helper-watch" };
+        endpoint.SendFuseFdAccepted();
+        watcher.Start();
+        session.Run();
+        ServiceLog.SessionEnded(_logger, request.SourcePath);
+        return 0;
+    }
+
+    private void WatchHelper(ServiceEndpoint endpoint, FuseSession session)
+    {
+        try
+        {
+            HelperEnd end = endpoint.WaitForHelperEnd();
+            if (end.Aborted || session.InitResult is null)
+            {
+                ServiceLog.Aborted(_logger, end.Reason ?? "the helper closed the connection before the mount was ready");
+                Environment.Exit(1);
+            }
+        }
+        catch (ProtocolException e)
+        {
+            ServiceLog.SetupFailed(_logger, e.Message);
+            if (session.InitResult is null)
+            {
+                Environment.Exit(1);
+            }
+        }
+    }
+
+    private int Refuse(ServiceEndpoint endpoint, MountRequest request, ProtocolErrorCode code, string reason)
+    {
+        ServiceLog.MountRefused(_logger, request.SourcePath, reason);
+        endpoint.SendError(code, reason);
+        return 1;
+    }
+}

@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using NUnit.Framework;
+
+namespace Safemount.EndToEnd.Tests;
+
+/// <summary>
+/// The real socket-activation protocol without a running systemd: `systemd-socket-activate
+/// --seqpacket --accept` listens on a private socket and starts one safemount-ext4 per
+/// connection with fd 3, LISTEN_FDS and LISTEN_PID, as safemount-ext4.socket does. It runs in a
+/// session of its own, so Dispose kills it and every service it started.
+/// </summary>
+internal sealed class SocketActivator : IDisposable
+{
+    private readonly Process _process;
+
+    public SocketActivator(string workDir)
+    {
+        SocketPath = Path.Combine(workDir, "ext4.sock");
+        LogPath = Path.Combine(workDir, "service.log");
+        var psi = new ProcessStartInfo("/bin/bash") { UseShellExecute = false };
+        psi.ArgumentList.Add("-c");
+        psi.ArgumentList.Add(
+            $"exec setsid systemd-socket-activate --seqpacket --accept -l '{SocketPath}' '{TestEnvironment.ServicePath}' >>'{LogPath}' 2>&1");
+        _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start systemd-socket-activate");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!File.Exists(SocketPath))
+        {
+            if (_process.HasExited || DateTime.UtcNow > deadline)
+            {
+                throw new InvalidOperationException($"systemd-socket-activate did not create {SocketPath}: {Log}");
+            }
+
+            Thread.Sleep(20);
+        }
+    }
+
+    public string SocketPath { get; }
+
+    public string LogPath { get; }
+
+    /// <summary>What the services wrote to stderr (their log).</summary>
+    public string Log => File.Exists(LogPath) ? File.ReadAllText(LogPath) : string.Empty;
+
+    /// <summary>The environment that points mount.safe.ext4 at this listener.</summary>
+    public Dictionary<string, string> HelperEnvironment => new() { ["SAFEMOUNT_SOCKET"] = SocketPath };
+
+    /// <summary>Pids of running safemount-ext4 processes started from the binary under test.</summary>
+    public static List<int> ServicePids()
+    {
+        var pids = new List<int>();
+        foreach (string d in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(d), out int pid))
+            {
+                continue;
+            }
+
+            try
+            {
+                if (new FileInfo(Path.Combine(d, "exe")).LinkTarget == TestEnvironment.ServicePath)
+                {
+                    pids.Add(pid);
+                }
+            }
+            catch (IOException)
+            {
+            }
+            catch (UnauthorizedAccessException)
+            {
+            }
+        }
+
+        return pids;
+    }
+
+    /// <summary>Waits until every service process has exited (after umount a fuseblk service
+    /// gets DESTROY and must end by itself); fails the test if one is still there.</summary>
+    public void AssertServicesExit(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (ServicePids().Count > 0 && DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(50);
+        }
+
+        Assert.That(ServicePids(), Is.Empty, $"safemount-ext4 still running after umount; log:\n{Log}");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Command.Run("/bin/kill", ["-TERM", "--", $"-{_process.Id}"], TimeSpan.FromSeconds(5));
+            if (!_process.WaitForExit(TimeSpan.FromSeconds(5)))
+            {
+                Command.Run("/bin/kill", ["-KILL", "--", $"-{_process.Id}"], TimeSpan.FromSeconds(5));
+            }
+
+            foreach (int pid in ServicePids())
+            {
+                Command.Run("/bin/kill", ["-KILL", pid.ToString()], TimeSpan.FromSeconds(5));
+            }
+        }
+        finally
+        {
+            _process.Dispose();
+        }
+    }
+}

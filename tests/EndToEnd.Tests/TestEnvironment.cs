@@ -1,0 +1,46 @@
+using NUnit.Framework;
+
+namespace Safemount.EndToEnd.Tests;
+
+/// <summary>Where the repository, the published binaries and the test scripts are.</summary>
+internal static class TestEnvironment
+{
+    public static string RepoRoot { get; } = FindRepoRoot();
+
+    /// <summary>`make publish` output: the Native AOT binaries under test.</summary>
+    public static string OutDir => Path.Combine(RepoRoot, "out");
+
+    public static string HelperPath => Path.Combine(OutDir, "mount.safe.ext4");
+
+    public static string ServicePath => Path.Combine(OutDir, "safemount-ext4");
+
+    public static string ScriptsDir => Path.Combine(RepoRoot, "tests", "EndToEnd.Tests", "scripts");
+
+    public static bool IsRoot => Environment.UserName == "root";
+
+    /// <summary>End-to-end tests mount for real: root, /dev/fuse, loop devices, and the published
+    /// binaries. Without root they are skipped (CI runs as root, so there they always run); a
+    /// missing binary is a failure, not a skip.</summary>
+    public static void RequireMountEnvironment()
+    {
+        if (!IsRoot)
+        {
+            Assert.Ignore("end-to-end mounts need root");
+        }
+
+        Assert.That(File.Exists("/dev/fuse"), "/dev/fuse is missing");
+        Assert.That(File.Exists(HelperPath), $"{HelperPath} is missing: run `make publish` first");
+        Assert.That(File.Exists(ServicePath), $"{ServicePath} is missing: run `make publish` first");
+    }
+
+    private static string FindRepoRoot()
+    {
+        string? dir = AppContext.BaseDirectory;
+        while (dir is not null && !File.Exists(Path.Combine(dir, "safemount.sln")))
+        {
+            dir = Path.GetDirectoryName(dir);
+        }
+
+        return dir ?? throw new InvalidOperationException("safemount.sln not found above the test binaries");
+    }
+}

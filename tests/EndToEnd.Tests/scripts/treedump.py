@@ -1,0 +1,120 @@
+#!/usr/bin/env python3
+"""Prints one canonical line per path under ROOT, for comparing a kernel ext4 mount with a
+safe.ext4 mount of the same image: lstat fields (mode, ino, nlink, uid, gid, rdev, size,
+blocks, blksize, atime/mtime/ctime in ns, btime in ns via statx), a content hash, the symlink
+target, every xattr (name and hex value), and the sorted readdir set of each directory.
+
+Usage: treedump.py ROOT [--no-atime]
+"""
+import ctypes
+import hashlib
+import os
+import stat
+import sys
+
+AT_SYMLINK_NOFOLLOW = 0x100
+STATX_ALL = 0xFFF  # STATX_BASIC_STATS | STATX_BTIME
+
+
+class StatxTimestamp(ctypes.Structure):
+    _fields_ = [("tv_sec", ctypes.c_int64), ("tv_nsec", ctypes.c_uint32), ("pad", ctypes.c_int32)]
+
+
+class Statx(ctypes.Structure):
+    _fields_ = [
+        ("stx_mask", ctypes.c_uint32), ("stx_blksize", ctypes.c_uint32),
+        ("stx_attributes", ctypes.c_uint64), ("stx_nlink", ctypes.c_uint32),
+        ("stx_uid", ctypes.c_uint32), ("stx_gid", ctypes.c_uint32),
+        ("stx_mode", ctypes.c_uint16), ("pad1", ctypes.c_uint16),
+        ("stx_ino", ctypes.c_uint64), ("stx_size", ctypes.c_uint64),
+        ("stx_blocks", ctypes.c_uint64), ("stx_attributes_mask", ctypes.c_uint64),
+        ("stx_atime", StatxTimestamp), ("stx_btime", StatxTimestamp),
+        ("stx_ctime", StatxTimestamp), ("stx_mtime", StatxTimestamp),
+        ("stx_rdev_major", ctypes.c_uint32), ("stx_rdev_minor", ctypes.c_uint32),
+        ("stx_dev_major", ctypes.c_uint32), ("stx_dev_minor", ctypes.c_uint32),
+        ("spare", ctypes.c_uint64 * 14),
+    ]
+
+
+libc = ctypes.CDLL(None, use_errno=True)
+libc.statx.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.POINTER(Statx)]
+
+
+def statx(path):
+    buf = Statx()
+    if libc.statx(-100, os.fsencode(path), AT_SYMLINK_NOFOLLOW, STATX_ALL, ctypes.byref(buf)) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), path)
+    return buf
+
+
+def ns(ts):
+    return ts.tv_sec * 1_000_000_000 + ts.tv_nsec
+
+
+def content_hash(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while True:
+            chunk = f.read(1 << 20)
+            if not chunk:
+                break
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def xattrs(path):
+    out = []
+    try:
+        names = os.listxattr(path, follow_symlinks=False)
+    except OSError as e:
+        return ["listxattr-error:%d" % e.errno]
+    for n in sorted(names):
+        try:
+            v = os.getxattr(path, n, follow_symlinks=False)
+            out.append("%s=%s" % (n, v.hex()))
+        except OSError as e:
+            out.append("%s=error:%d" % (n, e.errno))
+    return out
+
+
+def describe(root, rel, with_atime):
+    path = os.path.join(root, rel) if rel else root
+    s = statx(path)
+    mode = s.stx_mode
+    fields = [
+        "path=" + (rel or "."),
+        "mode=%o" % mode, "ino=%d" % s.stx_ino, "nlink=%d" % s.stx_nlink,
+        "uid=%d" % s.stx_uid, "gid=%d" % s.stx_gid,
+        "rdev=%d:%d" % (s.stx_rdev_major, s.stx_rdev_minor),
+        "size=%d" % s.stx_size, "blocks=%d" % s.stx_blocks, "blksize=%d" % s.stx_blksize,
+        "mtime=%d" % ns(s.stx_mtime), "ctime=%d" % ns(s.stx_ctime),
+        "btime=%s" % (str(ns(s.stx_btime)) if s.stx_mask & 0x800 else "none"),
+    ]
+    if with_atime:
+        fields.append("atime=%d" % ns(s.stx_atime))
+    if stat.S_ISREG(mode):
+        fields.append("sha256=" + content_hash(path))
+    elif stat.S_ISLNK(mode):
+        fields.append("target=" + os.fsencode(os.readlink(path)).hex())
+    elif stat.S_ISDIR(mode):
+        fields.append("entries=%d" % len(os.listdir(path)))
+        listing = sorted(os.fsencode(n).hex() for n in os.listdir(path))
+        fields.append("readdir=" + hashlib.sha256(",".join(listing).encode()).hexdigest())
+    fields.extend("xattr:" + x for x in xattrs(path))
+    return " ".join(fields)
+
+
+def main():
+    root = sys.argv[1]
+    with_atime = "--no-atime" not in sys.argv
+    print(describe(root, "", with_atime))
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            rel = os.path.relpath(os.path.join(dirpath, name), root)
+            print(describe(root, rel, with_atime))
+
+
+if __name__ == "__main__":
+    main()
