@@ -11,9 +11,9 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// Opens the file system on <paramref name="device"/>.
-    /// Order: magic, geometry sanity, feature gate (unknown INCOMPAT refuses, needs_recovery
-    /// refuses, unknown RO_COMPAT forces read-only), superblock checksum, device size, group
-    /// descriptors with their checksums.
+    /// Order: magic, superblock checksum (metadata_csum), feature gate (unknown INCOMPAT
+    /// refuses, needs_recovery refuses, unknown RO_COMPAT forces read-only), geometry sanity,
+    /// device size, group descriptors with their checksums.
     /// Throws <see cref="Ext4MountException"/> with a one-line message when the volume cannot be used.
     /// </summary>
     public static Ext4Volume Open(IBlockDevice device, Ext4OpenOptions options)
@@ -43,10 +43,26 @@ public sealed partial class Ext4Volume
             throw new Ext4MountException("not an ext2/ext3/ext4 filesystem (bad superblock magic)");
         }
 
+        // The checksum first (as the kernel does): a corrupt superblock must not be judged by its feature fields.
+        if (sb.HasRoCompat(Ext4Features.RO_COMPAT_METADATA_CSUM))
+        {
+            if (sb.s_checksum_type != SuperblockLayout.EXT4_CRC32C_CHKSUM)
+            {
+                throw new Ext4MountException($"unknown metadata checksum type {sb.s_checksum_type}");
+            }
+
+            uint computed = Crc32c.Append(~0u, raw.AsSpan(0, SuperblockLayout.s_checksum));
+            if (computed != sb.s_checksum)
+            {
+                throw new Ext4MountException(
+                    $"superblock checksum mismatch (stored 0x{sb.s_checksum:x8}, computed 0x{computed:x8})");
+            }
+        }
+
         var warnings = new List<string>();
         bool readOnly = options.ReadOnly;
 
-        // Feature gate first: a volume with unknown features may carry fields we cannot judge.
+        // Feature gate before geometry: a volume with unknown features may carry fields we cannot judge.
         if (sb.s_rev_level > 0)
         {
             uint unsupported = sb.s_feature_incompat & ~Ext4Features.SupportedIncompat & ~Ext4Features.INCOMPAT_RECOVER;
@@ -69,21 +85,6 @@ public sealed partial class Ext4Volume
         }
 
         ValidateGeometry(sb);
-
-        if (sb.HasRoCompat(Ext4Features.RO_COMPAT_METADATA_CSUM))
-        {
-            if (sb.s_checksum_type != SuperblockLayout.EXT4_CRC32C_CHKSUM)
-            {
-                throw new Ext4MountException($"unknown metadata checksum type {sb.s_checksum_type}");
-            }
-
-            uint computed = Crc32c.Append(~0u, raw.AsSpan(0, SuperblockLayout.s_checksum));
-            if (computed != sb.s_checksum)
-            {
-                throw new Ext4MountException(
-                    $"superblock checksum mismatch (stored 0x{sb.s_checksum:x8}, computed 0x{computed:x8})");
-            }
-        }
 
         uint blockSize = 1024u << (int)sb.s_log_block_size;
         ulong fsBytes = sb.s_blocks_count * blockSize;

@@ -41,6 +41,11 @@ internal sealed class BlockCache
 
     public int Capacity => _capacity;
 
+    /// <summary>Device reads made because a block was not cached (diagnostics and tests).</summary>
+    public long Misses => Interlocked.Read(ref _misses);
+
+    private long _misses;
+
     /// <summary>The contents of file-system block <paramref name="block"/>; the caller has bounds-checked it.</summary>
     public byte[] Get(ulong block)
     {
@@ -54,6 +59,7 @@ internal sealed class BlockCache
             }
         }
 
+        Interlocked.Increment(ref _misses);
         var data = new byte[_blockSize];
         _device.Read(checked((long)block * _blockSize), data);
 
