@@ -56,12 +56,12 @@ public sealed class HelperClient : IDisposable
         }
     }
 
-    /// <summary>HELLO {Min, Max, 0} → HELLO_REPLY; returns the chosen version.</summary>
-    public uint Handshake()
+    /// <summary>HELLO {Min, Max, flags} → HELLO_REPLY; returns the chosen version.</summary>
+    public uint Handshake(HelloFlags flags = HelloFlags.None)
     {
         Deadline deadline = Deadline.After(_timeouts.Step);
         MessageWriter w = new(MessageType.Hello);
-        new HelloMessage(ProtocolVersion.Min, ProtocolVersion.Max, 0).Encode(w);
+        new HelloMessage(ProtocolVersion.Min, ProtocolVersion.Max, (uint)flags).Encode(w);
         _channel.Send(w, null, deadline);
         using ReceivedMessage m = Expect(MessageType.HelloReply, deadline, "waiting for HELLO_REPLY");
         MessageReader r = m.Reader();

@@ -27,6 +27,9 @@ public sealed partial class ServiceEndpoint : IDisposable
     /// <summary>The version chosen in the handshake (0 before it).</summary>
     public uint Version { get; private set; }
 
+    /// <summary>The helper's HELLO flags (valid after <see cref="Handshake"/>).</summary>
+    public HelloFlags HelperFlags { get; private set; }
+
     /// <summary>The connected socket, still owned by the endpoint (for a sandbox's fd allowlist).</summary>
     public SafeFd Socket => _channel.Socket;
 
@@ -60,6 +63,7 @@ public sealed partial class ServiceEndpoint : IDisposable
         w.WriteUInt32(high);
         _channel.Send(w, null, deadline);
         Version = high;
+        HelperFlags = (HelloFlags)hello.Flags;
         return high;
     }
 

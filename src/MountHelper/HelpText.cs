@@ -1,0 +1,50 @@
+namespace Safemount.MountHelper;
+
+/// <summary>The --help and --version texts.</summary>
+internal static class HelpText
+{
+    public const string ProgramName = "mount.safe.ext4";
+
+    public const string Version = "mount.safe.ext4 (safemount) 0.1, protocol 1";
+
+    public const string Usage = """
+        Usage:
+         mount.safe.ext4 SOURCE DIR [-o OPTIONS] [-n] [-v] [-s] [-f] [-N NS]
+         mount.safe.ext4 -h|--help | -V|--version
+
+        Mount the ext4 (ext2/ext3) file system on SOURCE at DIR without letting the kernel
+        parse its metadata: an unprivileged, sandboxed safemount-ext4 service reads the
+        image and serves it over FUSE (fuseblk). Normally run by mount(8) for
+        "mount -t safe.ext4"; must run as root.
+
+        SOURCE is a block device, or a regular file that is attached to a free loop device
+        (read-only for ro), as "mount -o loop" would do.
+
+        Options:
+         -o OPTIONS     comma-separated mount options (may be repeated)
+         -n             do not write /etc/mtab (accepted; never written anyway)
+         -v             say what happens, on stderr
+         -s             tolerate bad options: drop them with a warning, and ask the
+                        service to drop fs options it does not know
+         -f             fake: do everything except the mount system call
+         -N NS          mount in another mount namespace (a pid or a path); not
+                        supported by this build
+         -h, --help     show this help and exit
+         -V, --version  show the version and exit
+
+        Mount options enforced by mount.safe.ext4:
+         nosuid,nodev   always, unless suid or dev is given explicitly
+         ro, rw         read-only or read-write (the service may force read-only)
+         exec, noexec   allow or forbid execution
+         noatime, relatime (default), strictatime, nodiratime, diratime
+         default_permissions and allow_other are always set; user_id and group_id are 0.
+        Ignored (meaningful to mount(8) only): defaults, auto, noauto, user, nouser, users,
+         owner, group, _netdev, nofail, loop, x-*, comment=*.
+        Every other option is passed to the service, which refuses what it does not know.
+
+        Environment:
+         SAFEMOUNT_SOCKET   service socket (default /run/safemount/ext4.sock)
+
+        Exit status: 0 success, 1 usage or permission error, 32 mount failure.
+        """;
+}

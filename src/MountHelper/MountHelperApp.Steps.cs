@@ -1,0 +1,238 @@
+using Safemount.Shared.Interop;
+using Safemount.Shared.Protocol;
+
+namespace Safemount.MountHelper;
+
+/// <summary>The mount sequence (ARCHITECTURE.md "Mount sequence", steps 1–6).</summary>
+internal sealed partial class MountHelperApp
+{
+    private int MountSteps(HelperArguments args, MountPolicy policy)
+    {
+        string source = args.Source;
+        using SafeFd mountpoint = OpenMountpoint(args.Mountpoint);
+        (SafeFd device, string devicePath, bool readOnly) = OpenSource(source, policy.ReadOnly);
+        policy = policy with { ReadOnly = readOnly };
+        using (device)
+        {
+            ulong size = FileInterop.GetByteSize(device);
+            Say($"{source}: using {devicePath}, {size} bytes, {(readOnly ? "read-only" : "read-write")}");
+            using HelperClient client = ConnectService();
+            HelperFailure(() => client.Handshake(args.Sloppy ? HelloFlags.Sloppy : HelloFlags.None));
+            using MountRequest request = new(source, args.Mountpoint, policy.FsOptions, readOnly, size, new SafeFd(device.Fd, ownsHandle: false));
+            Say($"asking the service to mount {devicePath} with options '{policy.FsOptions}'");
+            HelperFailure(() => client.SendMount(request));
+            MountAccepted accepted = HelperFailure(() => client.ReceiveMountReply());
+            try
+            {
+                ServiceValueAllowlist.Check(accepted);
+            }
+            catch (MountFailureException e)
+            {
+                client.Abort(e.Message);
+                throw;
+            }
+
+            foreach (string w in accepted.Warnings)
+            {
+                Warn(source, w);
+            }
+
+            if (accepted.ReadOnly && !readOnly)
+            {
+                Warn(source, "the service mounts it read-only");
+                policy = policy with { ReadOnly = true };
+            }
+
+            Say($"service accepted: {accepted.FsType}.{accepted.Subtype}, rootmode 0{Convert.ToString(accepted.RootMode, 8)}, blksize {accepted.BlockSize}, label '{accepted.Label}', uuid {new Guid(accepted.Uuid, bigEndian: true)}");
+
+            using SafeFd fuse = OpenFuse(client);
+            HelperFailure(() => client.SendFuseFd(fuse));
+            HelperFailure(() => client.WaitFuseFdAccepted());
+            FuseMounter.Request mr = new(accepted.FsType, accepted.Subtype, devicePath, fuse, mountpoint, accepted.RootMode, accepted.BlockSize, policy);
+            if (args.Fake)
+            {
+                Say($"fake mount (-f): would mount {devicePath} on {args.Mountpoint} with {FuseMounter.OptionString(mr)}, attr 0x{policy.MountAttributes:x}");
+                client.Abort("fake mount (-f)");
+                return HelperExitCode.Success;
+            }
+
+            try
+            {
+                string how = FuseMounter.Mount(mr);
+                Say($"mounted {devicePath} on {args.Mountpoint} with {how}");
+            }
+            catch (ErrnoException e)
+            {
+                client.Abort(e.Message);
+                throw new MountFailureException($"mount on {args.Mountpoint} failed: {e.Message}");
+            }
+
+            try
+            {
+                client.WaitReady();
+            }
+            catch (ProtocolException e)
+            {
+                Errno u = MountInterop.Umount2(args.Mountpoint, MountInterop.MNT_DETACH);
+                client.Abort($"no READY: {e.Message}");
+                string detach = u == Errno.None ? "mount detached" : $"detaching the mount failed: {ErrnoException.Describe(u)}";
+                throw new MountFailureException($"{Describe(e)} ({detach})");
+            }
+
+            Say("service is ready");
+            return HelperExitCode.Success;
+        }
+    }
+
+    private static SafeFd OpenMountpoint(string path)
+    {
+        SafeFd fd;
+        try
+        {
+            fd = FileInterop.Open(path, FileInterop.O_PATH | FileInterop.O_DIRECTORY);
+        }
+        catch (ErrnoException e)
+        {
+            throw new MountFailureException($"mount point {path}: {ErrnoException.Describe(e.Errno)}");
+        }
+
+        if (!FileInterop.FStat(fd).IsDirectory)
+        {
+            fd.Dispose();
+            throw new MountFailureException($"mount point {path} is not a directory");
+        }
+
+        return fd;
+    }
+
+    /// <summary>Opens the source; a regular file is attached to a loop device. Returns the device to use, its path and the effective read-only state.</summary>
+    private (SafeFd Device, string Path, bool ReadOnly) OpenSource(string source, bool readOnly)
+    {
+        SafeFd fd;
+        try
+        {
+            fd = FileInterop.Open(source, readOnly ? FileInterop.O_RDONLY : FileInterop.O_RDWR);
+        }
+        catch (ErrnoException e) when (!readOnly && e.Errno is Errno.EROFS or Errno.EACCES)
+        {
+            fd = OpenReadOnlyFallback(source);
+            readOnly = true;
+        }
+        catch (ErrnoException e)
+        {
+            throw new MountFailureException($"cannot open: {ErrnoException.Describe(e.Errno)}");
+        }
+
+        StatxResult st = FileInterop.FStat(fd);
+        if (st.IsBlockDevice)
+        {
+            if (!readOnly && FileInterop.IsBlockDeviceReadOnly(fd))
+            {
+                fd.Dispose();
+                fd = OpenReadOnlyFallback(source);
+                readOnly = true;
+            }
+
+            return (fd, source, readOnly);
+        }
+
+        if (!st.IsRegular)
+        {
+            fd.Dispose();
+            throw new MountFailureException("not a block device or regular file");
+        }
+
+        using (fd)
+        {
+            try
+            {
+                (SafeFd loop, string loopPath) = LoopInterop.Attach(fd, readOnly);
+                Say($"{source}: attached to {loopPath}");
+                return (loop, loopPath, readOnly);
+            }
+            catch (ErrnoException e)
+            {
+                throw new MountFailureException($"cannot attach to a loop device: {e.Message}");
+            }
+        }
+    }
+
+    private SafeFd OpenReadOnlyFallback(string source)
+    {
+        try
+        {
+            SafeFd fd = FileInterop.Open(source, FileInterop.O_RDONLY);
+            Warn(source, "write-protected, mounting read-only");
+            return fd;
+        }
+        catch (ErrnoException e)
+        {
+            throw new MountFailureException($"cannot open: {ErrnoException.Describe(e.Errno)}");
+        }
+    }
+
+    private HelperClient ConnectService()
+    {
+        string path = _getenv(SocketVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
+        try
+        {
+            HelperClient c = HelperClient.Connect(path, Timeouts);
+            Say($"connected to {path}");
+            return c;
+        }
+        catch (ErrnoException e)
+        {
+            throw new MountFailureException($"cannot reach the safemount-ext4 service at {path}: {ErrnoException.Describe(e.Errno)}");
+        }
+        catch (ProtocolException e)
+        {
+            throw new MountFailureException(Describe(e));
+        }
+    }
+
+    private SafeFd OpenFuse(HelperClient client)
+    {
+        SafeFd fuse;
+        try
+        {
+            fuse = FileInterop.Open("/dev/fuse", FileInterop.O_RDWR);
+        }
+        catch (ErrnoException e)
+        {
+            client.Abort("cannot open /dev/fuse");
+            throw new MountFailureException($"cannot open /dev/fuse: {ErrnoException.Describe(e.Errno)}");
+        }
+
+        int r = FileInterop.IoctlValue(fuse, IoctlNumbers.FUSE_DEV_IOC_SYNC_INIT, 0);
+        if (r < 0 && (Errno)(-r) is not Errno.ENOTTY and not Errno.EINVAL)
+        {
+            fuse.Dispose();
+            client.Abort("FUSE_DEV_IOC_SYNC_INIT failed");
+            throw new MountFailureException($"FUSE_DEV_IOC_SYNC_INIT: {ErrnoException.Describe((Errno)(-r))}");
+        }
+
+        Say(r == 0 ? "/dev/fuse: synchronous INIT" : "/dev/fuse: kernel has no synchronous INIT");
+        return fuse;
+    }
+
+    private static string Describe(ProtocolException e) =>
+        e.FromPeer ? e.Message : $"service protocol error: {e.Message}";
+
+    private static void HelperFailure(Action step) => HelperFailure<int>(() =>
+    {
+        step();
+        return 0;
+    });
+
+    private static T HelperFailure<T>(Func<T> step)
+    {
+        try
+        {
+            return step();
+        }
+        catch (ProtocolException e)
+        {
+            throw new MountFailureException(Describe(e));
+        }
+    }
+}
