@@ -1,0 +1,146 @@
+using Safemount.MountHelper;
+using Safemount.Shared.Interop;
+using Safemount.Shared.Protocol;
+
+namespace Safemount.Shared.Tests.MountHelper;
+
+/// <summary>
+/// The real helper code path (loop attach of a temp image, connect via SAFEMOUNT_SOCKET,
+/// handshake, MOUNT_REQUEST with the loop device fd) against a ServiceEndpoint in the test.
+/// None of these reach the mount syscall, so nothing needs unmounting; loop devices are
+/// autoclear and go away when the last fd closes.
+/// </summary>
+[TestFixture]
+public sealed class MountHelperRunTests
+{
+    private string _dir = string.Empty;
+    private string _socketPath = string.Empty;
+    private string _image = string.Empty;
+    private string _mountpoint = string.Empty;
+    private SafeFd? _listener;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _dir = Directory.CreateTempSubdirectory("safemount-helper-").FullName.TrimEnd('/');
+        _socketPath = Path.Combine(_dir, "ext4.sock");
+        _image = Path.Combine(_dir, "disk.img");
+        _mountpoint = Path.Combine(_dir, "mnt");
+        Directory.CreateDirectory(_mountpoint);
+        using (FileStream f = File.Create(_image))
+        {
+            f.SetLength(8 << 20);
+        }
+
+        _listener = SocketInterop.Socket(SocketInterop.AF_UNIX, SocketInterop.SOCK_SEQPACKET);
+        SocketInterop.Bind(_listener, _socketPath);
+        SocketInterop.Listen(_listener, 4);
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _listener?.Dispose();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    private (int Code, string Err) RunHelper(params string[] extra)
+    {
+        StringWriter err = new();
+        MountHelperApp app = new(TextWriter.Null, err, name => name == MountHelperApp.SocketVariable ? _socketPath : null)
+        {
+            Timeouts = new ProtocolTimeouts { Step = TimeSpan.FromSeconds(5), MountReply = TimeSpan.FromSeconds(5), Ready = TimeSpan.FromSeconds(5) },
+        };
+        int code = app.Run(new[] { _image, _mountpoint }.Concat(extra).ToArray());
+        return (code, err.ToString());
+    }
+
+    private PeerThread Service(Action<ServiceEndpoint> body) => new(() =>
+    {
+        using ServiceEndpoint ep = new(SocketInterop.Accept(_listener!), new ProtocolTimeouts { Step = TimeSpan.FromSeconds(5) });
+        ep.Handshake();
+        body(ep);
+    });
+
+    [Test]
+    public void ServiceErrorExits32AndNamesTheDevice()
+    {
+        string? options = null;
+        bool wasBlockDevice = false;
+        bool readOnly = false;
+        PeerThread service = Service(ep =>
+        {
+            using MountRequest req = ep.ReceiveMountRequest();
+            options = req.Options;
+            readOnly = req.ReadOnly;
+            wasBlockDevice = FileInterop.FStat(req.Device).IsBlockDevice;
+            ep.SendError(ProtocolErrorCode.CorruptFilesystem, "bad superblock magic 0x0000");
+        });
+        (int code, string err) = RunHelper("-o", "ro,errors=continue,nofail");
+        Assert.That(service.Join(), Is.Null);
+        Assert.That(code, Is.EqualTo(32));
+        Assert.That(err, Is.EqualTo($"mount.safe.ext4: {_image}: bad superblock magic 0x0000\n"));
+        Assert.That(options, Is.EqualTo("errors=continue"));
+        Assert.That(readOnly, Is.True);
+        Assert.That(wasBlockDevice, Is.True, "a regular-file source reaches the service as a loop block device");
+    }
+
+    [Test]
+    public void ValueOutsideTheAllowlistAbortsAndExits32()
+    {
+        HelperEnd end = default;
+        PeerThread service = Service(ep =>
+        {
+            using MountRequest req = ep.ReceiveMountRequest();
+            ep.SendMountAccepted(new MountAccepted { RootMode = 0x81A4 });
+            end = ep.WaitForHelperEnd(TimeSpan.FromSeconds(5));
+        });
+        (int code, string err) = RunHelper();
+        Assert.That(service.Join(), Is.Null);
+        Assert.That(code, Is.EqualTo(32));
+        Assert.That(err, Does.StartWith($"mount.safe.ext4: {_image}: service gave root mode 0100644"));
+        Assert.That(end.Aborted, Is.True);
+    }
+
+    [Test]
+    public void FakeMountDoesEverythingButMount()
+    {
+        HelperEnd end = default;
+        StatxResult fuse = default;
+        PeerThread service = Service(ep =>
+        {
+            using MountRequest req = ep.ReceiveMountRequest();
+            ep.SendMountAccepted(new MountAccepted { Warnings = new[] { "journal will be replayed" } });
+            using SafeFd f = ep.ReceiveFuseFd();
+            fuse = FileInterop.FStat(f);
+            ep.SendFuseFdAccepted();
+            end = ep.WaitForHelperEnd(TimeSpan.FromSeconds(5));
+        });
+        (int code, string err) = RunHelper("-f", "-v");
+        Assert.That(service.Join(), Is.Null);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(fuse.RdevMajor == 10 && fuse.RdevMinor == 229, Is.True);
+        Assert.That(end, Is.EqualTo(new HelperEnd(true, "fake mount (-f)")));
+        Assert.That(err, Does.Contain("warning: journal will be replayed"));
+        Assert.That(err, Does.Contain("rootmode=40755,user_id=0,group_id=0,default_permissions,allow_other,blksize=4096"));
+    }
+
+    [Test]
+    public void MissingSocketExits32()
+    {
+        _listener!.Dispose();
+        File.Delete(_socketPath);
+        (int code, string err) = RunHelper();
+        Assert.That(code, Is.EqualTo(32));
+        Assert.That(err, Does.StartWith($"mount.safe.ext4: {_image}: cannot reach the safemount-ext4 service at {_socketPath}"));
+    }
+
+    [Test]
+    public void MountpointThatIsAFileExits32()
+    {
+        StringWriter err = new();
+        int code = new MountHelperApp(TextWriter.Null, err, _ => _socketPath).Run(new[] { _image, _image });
+        Assert.That(code, Is.EqualTo(32));
+        Assert.That(err.ToString(), Does.Contain("mount point").And.Contain("Not a directory"));
+    }
+}
