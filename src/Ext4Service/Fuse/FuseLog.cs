@@ -49,7 +49,7 @@ internal static partial class FuseLog
     [LoggerMessage(EventId = 1118, Level = LogLevel.Error, Message = "File system callback {Callback} threw")]
     public static partial void CallbackThrew(ILogger logger, Exception exception, string callback);
 
-    [LoggerMessage(EventId = 1119, Level = LogLevel.Warning, Message = "FUSE request {Opcode} unique {Unique} before FUSE_INIT; replying EIO")]
+    [LoggerMessage(EventId = 1119, Level = LogLevel.Warning, Message = "FUSE request {Opcode} unique {Unique} before FUSE_INIT or after the session stopped; replying EIO")]
     public static partial void BeforeInit(ILogger logger, FuseOpcode opcode, ulong unique);
 
     [LoggerMessage(EventId = 1120, Level = LogLevel.Critical, Message = "FUSE worker thread failed")]

@@ -37,6 +37,9 @@ public sealed partial class FuseSession
     /// <summary>Set when the session must end; workers exit after their current request.</summary>
     private volatile bool stopping;
 
+    /// <summary>1 once the end of the session has been logged (logged once).</summary>
+    private int stopLogged;
+
     /// <summary>Negotiated values; written before <see cref="initialized"/> is set.</summary>
     private FuseInitResult initResult;
 
@@ -160,9 +163,9 @@ public sealed partial class FuseSession
 
     private void Stop(string reason)
     {
-        if (!this.stopping)
+        this.stopping = true;
+        if (Interlocked.Exchange(ref this.stopLogged, 1) == 0)
         {
-            this.stopping = true;
             FuseLog.SessionEnded(this.logger, reason);
         }
     }
