@@ -1,0 +1,47 @@
+using NUnit.Framework;
+using Safemount.Ext4Service.Hosting;
+
+namespace Safemount.EndToEnd.Tests;
+
+/// <summary>The service's ext4 option table: accepted, refused with a named reason, never ignored silently.</summary>
+[TestFixture]
+public sealed class FsOptionsTests
+{
+    [TestCase("")]
+    [TestCase("ro")]
+    [TestCase("rw,noatime,nodiratime")]
+    [TestCase("errors=remount-ro,user_xattr,acl,barrier=1,commit=30,data=ordered")]
+    [TestCase("nodelalloc,discard,stripe=16")]
+    public void Accepted(string text)
+    {
+        Assert.That(FsOptions.Parse(text, out string? error), Is.Not.Null, error);
+        Assert.That(error, Is.Null);
+    }
+
+    [TestCase("bogus", "unknown mount option 'bogus'")]
+    [TestCase("ro,errors=sometimes", "errors")]
+    [TestCase("sb=8193", "'sb' is not supported")]
+    [TestCase("journal_path=/dev/sdb2", "'journal_path' is not supported")]
+    [TestCase("commit", "unknown mount option 'commit'")]
+    [TestCase("noload=1", "unknown mount option 'noload=1'")]
+    public void Refused(string text, string reason)
+    {
+        Assert.That(FsOptions.Parse(text, out string? error), Is.Null);
+        Assert.That(error, Does.Contain(reason));
+    }
+
+    [Test]
+    public void ValuesAreRecorded()
+    {
+        FsOptions o = FsOptions.Parse("errors=continue,noload", out _)!;
+        Assert.That(o.Errors, Is.EqualTo("continue"));
+        Assert.That(o.NoLoad, Is.True);
+    }
+
+    [Test]
+    public void OverlongOptionStringIsRefused()
+    {
+        Assert.That(FsOptions.Parse(new string('a', FsOptions.MaxOptionsLength + 1), out string? error), Is.Null);
+        Assert.That(error, Does.Contain("longer"));
+    }
+}

@@ -1,0 +1,61 @@
+using NUnit.Framework;
+
+namespace Safemount.EndToEnd.Tests;
+
+/// <summary>
+/// The read path end to end: `mount -t safe.ext4` (real mount(8), real helper, real service
+/// under systemd-socket-activate, real /dev/fuse) next to the kernel's own ext4 mount of the same
+/// image, compared path by path: lstat fields with nanosecond times and btime, content hashes,
+/// symlink targets, xattrs, readdir sets, and statfs.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class ReadOnlyMountTests
+{
+    private static readonly ImageLayout[] Layouts =
+    [
+        new("ext4-default", [], "512M", 20000, true, 42),
+        new("ext4-1k-128", ["-b", "1024", "-I", "128"], "256M", 3000, false, 7),
+        new("ext4-nocsum-32bit", ["-O", "^metadata_csum,^64bit,uninit_bg"], "256M", 3000, false, 8),
+        new("ext3", ["-t", "ext3"], "256M", 3000, false, 9),
+        new("ext2", ["-t", "ext2", "-b", "4096"], "256M", 3000, false, 10),
+    ];
+
+    private string _work = string.Empty;
+
+    [OneTimeSetUp]
+    public void CreateWorkDir()
+    {
+        _work = Directory.CreateTempSubdirectory("safemount-e2e-").FullName;
+    }
+
+    [OneTimeTearDown]
+    public void RemoveWorkDir()
+    {
+        // Mounts live in private namespaces that are gone by now; only files remain.
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [TestCaseSource(nameof(Layouts))]
+    public void MountShowsWhatTheKernelShows(ImageLayout layout)
+    {
+        TestEnvironment.RequireMountEnvironment();
+        string image = TestImages.Build(_work, layout);
+        string output = Path.Combine(_work, layout.Name + ".out");
+        using var activator = new SocketActivator(_work);
+
+        CommandResult r = Mounts.CompareInNamespace(image, output, _work, "ro", activator);
+        Assert.That(r.ExitCode, Is.Zero, $"compare-mounts.sh: {r}\nservice log:\n{activator.Log}");
+
+        string mountinfo = File.ReadAllText(Path.Combine(output, "mountinfo"));
+        Assert.That(mountinfo, Does.Contain(" - fuseblk.safe.ext4 "), mountinfo);
+        Assert.That(mountinfo, Does.Match(@"\bro\b.*\bnosuid\b.*\bnodev\b|\bro,nosuid,nodev\b"), mountinfo);
+
+        TreeDump.AssertSame(Path.Combine(output, "kernel.txt"), Path.Combine(output, "safe.txt"));
+        Assert.That(File.ReadAllText(Path.Combine(output, "statfs-safe.txt")),
+            Is.EqualTo(File.ReadAllText(Path.Combine(output, "statfs-kernel.txt"))), "statfs differs");
+
+        activator.AssertServicesExit(TimeSpan.FromSeconds(15));
+        TestImages.AssertClean(image);
+    }
+}
