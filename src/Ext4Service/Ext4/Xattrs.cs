@@ -126,6 +126,7 @@ internal sealed class Xattrs
 
     /// <summary>
     /// Parses the entry list from <paramref name="first"/> up to the 4-byte zero terminator.
+    /// Names may be empty (the POSIX ACL indices carry the whole name).
     /// Every entry must fit before the region end, and every value must lie after the
     /// terminator and inside the region.
     /// </summary>
@@ -152,7 +153,7 @@ internal sealed class Xattrs
 
             int nameLen = region[o + X.e_name_len];
             int len = X.EntryLen(nameLen);
-            if (nameLen == 0 || region.Length - o < len)
+            if (region.Length - o < len)
             {
                 throw new Ext4CorruptionException($"{where}: bad entry at {o} (name_len {nameLen})");
             }
