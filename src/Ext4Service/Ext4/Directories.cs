@@ -22,16 +22,9 @@ internal sealed partial class Directories
     {
         RequireDirectory(dir);
         var result = new List<Ext4DirEntry>();
-        uint blocks = BlockCount(dir);
         bool indexed = IsIndexed(dir);
-        for (uint lblk = 0; lblk < blocks; lblk++)
+        foreach (var (lblk, block) in Blocks(dir))
         {
-            byte[]? block = _v.FileData.ReadMetadataFileBlock(dir, lblk);
-            if (block == null)
-            {
-                continue; // a hole in a directory reads as nothing (the kernel skips it too)
-            }
-
             if (indexed && lblk == 0)
             {
                 VerifyDxRoot(dir, block);
@@ -50,6 +43,29 @@ internal sealed partial class Directories
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// The directory's allocated blocks in logical order. Holes (and unwritten extents) are
+    /// skipped a whole run at a time, so a huge alleged i_size over holes costs nothing.
+    /// </summary>
+    private IEnumerable<(uint Lblk, byte[] Block)> Blocks(Ext4Inode dir)
+    {
+        uint blocks = BlockCount(dir);
+        uint lblk = 0;
+        while (lblk < blocks)
+        {
+            var run = _v.FileData.Map(dir, lblk, blocks - lblk);
+            if (run.Kind == BlockRunKind.Mapped)
+            {
+                for (uint i = 0; i < run.Length; i++)
+                {
+                    yield return (lblk + i, _v.ReadMetadataBlock(run.Physical + i, $"directory inode {dir.Number} block {lblk + i}"));
+                }
+            }
+
+            lblk += run.Length;
+        }
     }
 
     public uint Lookup(Ext4Inode dir, ReadOnlySpan<byte> name)
@@ -73,25 +89,13 @@ internal sealed partial class Directories
             return HtreeLookup(dir, name);
         }
 
-        uint blocks = BlockCount(dir);
-        for (uint lblk = 0; lblk < blocks; lblk++)
+        foreach (var (lblk, block) in Blocks(dir))
         {
-            byte[]? block = _v.FileData.ReadMetadataFileBlock(dir, lblk);
-            if (block == null)
-            {
-                continue;
-            }
-
             int end = VerifyLeaf(dir, lblk, block);
             uint ino = FindInBlock(dir, lblk, block, end, name);
-            if (ino != 0)
+            if (ino != 0 || (isDot && lblk == 0))
             {
                 return ino;
-            }
-
-            if (isDot && lblk == 0)
-            {
-                return 0;
             }
         }
 
