@@ -59,7 +59,9 @@ internal sealed partial class Ext4FuseFileSystem
 
             if (dot)
             {
-                if (!writer.TryAddPlus(new FuseEntry(0, 0, default), i + 1, dt == 0 ? 4 : dt, d.Name))
+                // Node id 0: no attributes, no lookup; the dirent still carries the inode
+                // number (glibc's readdir skips records whose d_ino is 0).
+                if (!writer.TryAddPlus(new FuseEntry(0, 0, new FuseAttr { Ino = d.Inode }), i + 1, dt == 0 ? 4 : dt, d.Name))
                 {
                     break;
                 }

@@ -10,6 +10,7 @@ import ctypes
 import hashlib
 import os
 import stat
+import subprocess
 import sys
 
 AT_SYMLINK_NOFOLLOW = 0x100
@@ -101,6 +102,9 @@ def describe(root, rel, with_atime):
         fields.append("entries=%d" % len(os.listdir(path)))
         listing = sorted(os.fsencode(n).hex() for n in os.listdir(path))
         fields.append("readdir=" + hashlib.sha256(",".join(listing).encode()).hexdigest())
+        # "." and ".." as readdir(3) returns them, with their d_ino (os.listdir hides them).
+        dots = subprocess.run(["ls", "-1aiU", path], check=True, capture_output=True).stdout.split(b"\n")
+        fields.append("dots=" + ",".join(sorted(l.strip().decode() for l in dots if l.strip().split(b" ", 1)[-1] in (b".", b".."))))
     fields.extend("xattr:" + x for x in xattrs(path))
     return " ".join(fields)
 
