@@ -19,6 +19,8 @@ public sealed class ReadOnlyMountTests
         new("ext4-nocsum-32bit", ["-O", "^metadata_csum,^64bit,uninit_bg"], "256M", 3000, false, 8),
         new("ext3", ["-t", "ext3"], "256M", 3000, false, 9),
         new("ext2", ["-t", "ext2", "-b", "4096"], "256M", 3000, false, 10),
+        new("kernel-written", [], "512M", 20000, true, 11, KernelWritten: true),
+        new("kernel-written-ext3-1k", ["-t", "ext3", "-b", "1024"], "256M", 3000, false, 12, KernelWritten: true),
     ];
 
     private string _work = string.Empty;
@@ -34,6 +36,19 @@ public sealed class ReadOnlyMountTests
     {
         // Mounts live in private namespaces that are gone by now; only files remain.
         Directory.Delete(_work, recursive: true);
+    }
+
+    [Test]
+    public void ReadWriteRequestIsServedReadOnlyWithAWarning()
+    {
+        TestEnvironment.RequireMountEnvironment();
+        string image = TestImages.Build(_work, new ImageLayout("rw-request", [], "64M", 100, false, 5));
+        using var activator = new SocketActivator(_work);
+        CommandResult r = Mounts.TryMount(image, _work, "defaults", activator);
+        Assert.That(r.StdOut, Does.Contain("exit=0"), $"{r}\nservice log:\n{activator.Log}");
+        Assert.That(r.StdErr, Does.Contain("read-only"), r.ToString());
+        activator.AssertServicesExit(TimeSpan.FromSeconds(15));
+        TestImages.AssertClean(image);
     }
 
     [TestCaseSource(nameof(Layouts))]

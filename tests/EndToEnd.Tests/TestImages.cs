@@ -18,6 +18,11 @@ internal static class TestImages
             return image;
         }
 
+        if (layout.KernelWritten)
+        {
+            return BuildWithKernel(workDir, layout, image);
+        }
+
         CommandResult r = Command.Run(Path.Combine(TestEnvironment.ScriptsDir, "make-tree.sh"),
             [tree, layout.Seed.ToString(), layout.BigDirEntries.ToString(), layout.Sparse5G ? "1" : "0"],
             TimeSpan.FromMinutes(3));
@@ -35,6 +40,30 @@ internal static class TestImages
         Assert.That(r.ExitCode, Is.AnyOf(0, 1), $"e2fsck -fyD failed: {r}");
         AssertClean(image);
         Directory.Delete(tree, recursive: true);
+        return image;
+    }
+
+    private static string BuildWithKernel(string workDir, ImageLayout layout, string image)
+    {
+        var args = new List<string> { "-q", "-F", "-L", layout.Name };
+        args.AddRange(layout.MkfsArguments);
+        args.Add(image);
+        args.Add(layout.Size);
+        CommandResult r = Command.Run("mkfs.ext4", args, TimeSpan.FromMinutes(3));
+        Assert.That(r.ExitCode, Is.Zero, $"mkfs.ext4 {string.Join(' ', args)} failed: {r}");
+
+        string mnt = Path.Combine(workDir, layout.Name + ".kmnt");
+        Directory.CreateDirectory(mnt);
+        string script =
+            "set -e; mount -o loop \"$1\" \"$2\"; trap 'umount \"$2\"' EXIT; " +
+            "\"$3\" \"$2/tree\" \"$4\" \"$5\" \"$6\"";
+        r = Command.Run("unshare",
+            ["-m", "--propagation", "private", "/bin/bash", "-c", script, "populate", image, mnt,
+             Path.Combine(TestEnvironment.ScriptsDir, "make-tree.sh"), layout.Seed.ToString(),
+             layout.BigDirEntries.ToString(), layout.Sparse5G ? "1" : "0"],
+            TimeSpan.FromMinutes(5));
+        Assert.That(r.ExitCode, Is.Zero, $"populating {image} through the kernel failed: {r}");
+        AssertClean(image);
         return image;
     }
 

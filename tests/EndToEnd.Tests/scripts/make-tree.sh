@@ -96,3 +96,14 @@ mkdir owners/sticky; chmod 1777 owners/sticky
 touch -h -d '2001-02-03 04:05:06.123456789' files/size-1
 touch -h -d '1965-05-06 07:08:09.5' files/size-0
 touch -h -d '2100-01-01 00:00:00.999999999' files/size-4095
+
+# Preallocated space: unwritten extents (read as zeros), one block written in the middle, and
+# blocks preallocated past end of file (fallocate --keep-size). Where the tree is copied by
+# mkfs.ext4 -d these become plain data or holes; where the kernel writes the tree they stay
+# unwritten extents.
+mkdir prealloc
+# ext2/ext3 (block maps) cannot preallocate: a sparse file stands in there.
+fallocate -l 4M prealloc/unwritten 2>/dev/null || truncate -s 4M prealloc/unwritten
+rand 4096 | dd of=prealloc/unwritten bs=4096 seek=300 conv=notrunc status=none
+rand 5000 > prealloc/keep-size
+fallocate --keep-size --offset 0 --length 1M prealloc/keep-size 2>/dev/null || true
