@@ -25,7 +25,7 @@ public class ReadBackTests
         new object[] { "uninit_bg", 4096, new[] { "-O", "^metadata_csum,uninit_bg" } },
         new object[] { "no64bit", 4096, new[] { "-O", "^64bit" } },
         new object[] { "noextent", 4096, new[] { "-O", "^extent,^64bit" } },
-        new object[] { "meta_bg", 1024, new[] { "-b", "1024", "-O", "meta_bg,^resize_inode" } },
+        new object[] { "meta_bg", 1024, new[] { "-O", "meta_bg,^resize_inode", "-g", "2048" } }, // 32 groups: two meta groups
         new object[] { "csum_seed", 4096, new[] { "-O", "metadata_csum_seed" } },
     ];
 
