@@ -39,6 +39,16 @@ public sealed class FsOptionsTests
     }
 
     [Test]
+    public void SloppyParsingDropsUnknownOptionsButNotBadValues()
+    {
+        FsOptions o = FsOptions.Parse("ro,bogus,other=1", out string? error, sloppy: true)!;
+        Assert.That(error, Is.Null);
+        Assert.That(o.Dropped, Is.EqualTo(new[] { "bogus", "other=1" }));
+        Assert.That(FsOptions.Parse("errors=sometimes", out error, sloppy: true), Is.Null);
+        Assert.That(error, Does.Contain("errors"));
+    }
+
+    [Test]
     public void OverlongOptionStringIsRefused()
     {
         Assert.That(FsOptions.Parse(new string('a', FsOptions.MaxOptionsLength + 1), out string? error), Is.Null);

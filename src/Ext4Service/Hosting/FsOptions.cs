@@ -50,8 +50,15 @@ internal sealed class FsOptions
     /// <summary>noload / norecovery: do not replay the journal (read-only mounts only).</summary>
     public bool NoLoad { get; private set; }
 
-    /// <summary>Parses <paramref name="text"/>; on failure returns null and a one-line reason.</summary>
-    public static FsOptions? Parse(string text, out string? error)
+    /// <summary>Options dropped because the helper asked for sloppy parsing (mount -s).</summary>
+    public IReadOnlyList<string> Dropped => _dropped;
+
+    private readonly List<string> _dropped = [];
+
+    /// <summary>Parses <paramref name="text"/>; on failure returns null and a one-line reason.
+    /// With <paramref name="sloppy"/> (mount -s) unknown options are dropped and listed in
+    /// <see cref="Dropped"/> instead; values that are invalid for a known option still fail.</summary>
+    public static FsOptions? Parse(string text, out string? error, bool sloppy = false)
     {
         error = null;
         var result = new FsOptions();
@@ -90,6 +97,12 @@ internal sealed class FsOptions
 
             if ((value is null && NoEffectFlags.Contains(name)) || (value is not null && NoEffectValued.Contains(name)))
             {
+                continue;
+            }
+
+            if (sloppy)
+            {
+                result._dropped.Add(raw);
                 continue;
             }
 

@@ -37,7 +37,8 @@ internal sealed class MountService
         ServiceLog.MountRequested(_logger, request.SourcePath, request.Mountpoint, request.Options,
             request.ReadOnly ? "read-only" : "read-write", request.DeviceSize);
 
-        FsOptions? options = FsOptions.Parse(request.Options, out string? optionError);
+        bool sloppy = (endpoint.HelperFlags & HelloFlags.Sloppy) != 0;
+        FsOptions? options = FsOptions.Parse(request.Options, out string? optionError, sloppy);
         if (options is null)
         {
             return Refuse(endpoint, request, ProtocolErrorCode.InvalidOptions, optionError!);
@@ -73,13 +74,18 @@ internal sealed class MountService
 
         using (volume)
         {
-            return Serve(endpoint, request, volume);
+            return Serve(endpoint, request, volume, options);
         }
     }
 
-    private int Serve(ServiceEndpoint endpoint, MountRequest request, Ext4Volume volume)
+    private int Serve(ServiceEndpoint endpoint, MountRequest request, Ext4Volume volume, FsOptions options)
     {
         var warnings = new List<string>(volume.Warnings);
+        foreach (string dropped in options.Dropped)
+        {
+            warnings.Add($"ignoring unknown mount option '{dropped}' (sloppy mount)");
+        }
+
         if (!request.ReadOnly)
         {
             warnings.Add("write support is not implemented yet; mounted read-only");
