@@ -15,12 +15,13 @@ public class MutationTests
     private const int Iterations = 400;
 
     [Test]
-    public void RandomMetadataDamage([Values("csum", "nocsum", "ext2-1k")] string layout)
+    public void RandomMetadataDamage([Values("csum", "nocsum", "ext2-1k", "inline")] string layout)
     {
         string[] options = layout switch
         {
             "csum" => ["-b", "4096"],
             "nocsum" => ["-b", "4096", "-O", "^metadata_csum"],
+            "inline" => ["-b", "4096", "-O", "inline_data,^metadata_csum"],
             _ => ["-t", "ext2", "-b", "1024", "-I", "128"],
         };
         int blockSize = layout == "ext2-1k" ? 1024 : 4096;

@@ -27,6 +27,8 @@ public class ReadBackTests
         new object[] { "noextent", 4096, new[] { "-O", "^extent,^64bit" } },
         new object[] { "meta_bg", 1024, new[] { "-O", "meta_bg,^resize_inode", "-g", "2048" } }, // 32 groups: two meta groups
         new object[] { "csum_seed", 4096, new[] { "-O", "metadata_csum_seed" } },
+        new object[] { "inline_data", 4096, new[] { "-O", "inline_data" } },
+        new object[] { "inline-1k", 1024, new[] { "-O", "inline_data,^metadata_csum" } },
     ];
 
     private readonly string _layout;

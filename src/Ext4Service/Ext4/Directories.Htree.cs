@@ -141,7 +141,7 @@ internal sealed partial class Directories
             if (block != null)
             {
                 int end = VerifyLeaf(dir, leaf, block);
-                uint ino = FindInBlock(dir, leaf, block, end, name);
+                uint ino = FindInBlock(dir, leaf, block, 0, end, name);
                 if (ino != 0)
                 {
                     return ino;

@@ -21,6 +21,11 @@ internal sealed partial class Directories
     public IReadOnlyList<Ext4DirEntry> ReadAll(Ext4Inode dir)
     {
         RequireDirectory(dir);
+        if (dir.HasFlag(InodeLayout.EXT4_INLINE_DATA_FL))
+        {
+            return ReadAllInline(dir);
+        }
+
         var result = new List<Ext4DirEntry>();
         bool indexed = IsIndexed(dir);
         foreach (var (lblk, block) in Blocks(dir))
@@ -28,7 +33,7 @@ internal sealed partial class Directories
             if (indexed && lblk == 0)
             {
                 VerifyDxRoot(dir, block);
-                ParseEntries(dir, lblk, block, block.Length, e => result.Add(e), stopAtFirst: false);
+                ParseEntries(dir, lblk, block, 0, block.Length, e => result.Add(e), stopAtFirst: false);
                 continue;
             }
 
@@ -39,7 +44,7 @@ internal sealed partial class Directories
             }
 
             int end = VerifyLeaf(dir, lblk, block);
-            ParseEntries(dir, lblk, block, end, e => result.Add(e), stopAtFirst: false);
+            ParseEntries(dir, lblk, block, 0, end, e => result.Add(e), stopAtFirst: false);
         }
 
         return result;
@@ -77,13 +82,18 @@ internal sealed partial class Directories
         }
 
         bool isDot = name.SequenceEqual("."u8) || name.SequenceEqual(".."u8);
+        if (dir.HasFlag(InodeLayout.EXT4_INLINE_DATA_FL))
+        {
+            return LookupInline(dir, name);
+        }
+
         if (IsIndexed(dir))
         {
             if (isDot)
             {
                 // "." and ".." live only in the dx_root block, never in a leaf.
                 byte[]? root = _v.FileData.ReadMetadataFileBlock(dir, 0);
-                return root == null ? 0 : FindInBlock(dir, 0, root, root.Length, name);
+                return root == null ? 0 : FindInBlock(dir, 0, root, 0, root.Length, name);
             }
 
             return HtreeLookup(dir, name);
@@ -92,7 +102,7 @@ internal sealed partial class Directories
         foreach (var (lblk, block) in Blocks(dir))
         {
             int end = VerifyLeaf(dir, lblk, block);
-            uint ino = FindInBlock(dir, lblk, block, end, name);
+            uint ino = FindInBlock(dir, lblk, block, 0, end, name);
             if (ino != 0 || (isDot && lblk == 0))
             {
                 return ino;
@@ -178,9 +188,9 @@ internal sealed partial class Directories
     /// s_inodes_count; live entries have a name. Calls <paramref name="onLive"/> for each live
     /// entry (only the first when <paramref name="stopAtFirst"/>).
     /// </summary>
-    private void ParseEntries(Ext4Inode dir, uint lblk, byte[] block, int end, Action<Ext4DirEntry> onLive, bool stopAtFirst)
+    private void ParseEntries(Ext4Inode dir, uint lblk, byte[] block, int start, int end, Action<Ext4DirEntry> onLive, bool stopAtFirst)
     {
-        int offset = 0;
+        int offset = start;
         while (offset < end)
         {
             var (ino, recLen, nameLen, ft) = CheckEntry(dir, lblk, block, offset, end);
@@ -197,9 +207,9 @@ internal sealed partial class Directories
         }
     }
 
-    private uint FindInBlock(Ext4Inode dir, uint lblk, byte[] block, int end, ReadOnlySpan<byte> name)
+    private uint FindInBlock(Ext4Inode dir, uint lblk, byte[] block, int start, int end, ReadOnlySpan<byte> name)
     {
-        int offset = 0;
+        int offset = start;
         while (offset < end)
         {
             var (ino, recLen, nameLen, _) = CheckEntry(dir, lblk, block, offset, end);
@@ -260,7 +270,9 @@ internal sealed partial class Directories
     }
 
     private static Ext4CorruptionException BadEntry(Ext4Inode dir, uint lblk, int offset, string what) =>
-        new($"directory inode {dir.Number} block {lblk} offset {offset}: bad entry: {what}");
+        new(lblk == InlineRegion
+            ? $"directory inode {dir.Number} inline data offset {offset}: bad entry: {what}"
+            : $"directory inode {dir.Number} block {lblk} offset {offset}: bad entry: {what}");
 
     private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
 

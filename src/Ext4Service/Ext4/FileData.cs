@@ -23,6 +23,11 @@ internal sealed class FileData
             return 0;
         }
 
+        if (inode.HasFlag(InodeLayout.EXT4_INLINE_DATA_FL))
+        {
+            return InlineData.Read(_v, inode, offset, destination);
+        }
+
         int total = (int)Math.Min(destination.Length, inode.Size - offset);
         int done = 0;
         uint bs = _v.BlockSize;
@@ -66,7 +71,7 @@ internal sealed class FileData
 
         if (inode.HasFlag(InodeLayout.EXT4_INLINE_DATA_FL))
         {
-            throw new Ext4CorruptionException($"inode {inode.Number}: inline data is not supported");
+            throw new Ext4CorruptionException($"inode {inode.Number}: inline data has no blocks to map");
         }
 
         return inode.HasFlag(InodeLayout.EXT4_EXTENTS_FL)

@@ -61,11 +61,34 @@ internal sealed class Xattrs
         return null;
     }
 
+    /// <summary>
+    /// The raw value of the in-inode entry (<paramref name="index"/>, <paramref name="name"/>),
+    /// or null; used for inline data's "system.data".
+    /// </summary>
+    public byte[]? GetInodeBody(Ext4Inode inode, byte index, ReadOnlySpan<byte> name)
+    {
+        if (InodeBody(inode) is not var (region, entries))
+        {
+            return null;
+        }
+
+        foreach (var e in entries)
+        {
+            if (e.Index == index && name.SequenceEqual(e.Name))
+            {
+                return region.AsSpan(e.ValueStart, e.ValueSize).ToArray();
+            }
+        }
+
+        return null;
+    }
+
     private static string? FullName(Entry e)
     {
         string? prefix = X.Prefix(e.Index);
-        if (prefix == null)
+        if (prefix == null || (e.Index == X.EXT4_XATTR_INDEX_SYSTEM && e.Name.AsSpan().SequenceEqual(InlineData.XattrName)))
         {
+            // Unknown indices and inline data's "system.data" are not shown, as in the kernel.
             return null;
         }
 
@@ -78,13 +101,9 @@ internal sealed class Xattrs
     /// <summary>The in-inode region (if any) then the block (if any), each with its parsed entries.</summary>
     private IEnumerable<(byte[] Region, List<Entry> Entries)> Regions(Ext4Inode inode)
     {
-        int start = InodeLayout.GoodOldInodeSize + inode.ExtraIsize;
-        if (_v.InodeSize > InodeLayout.GoodOldInodeSize && start + X.IbodyHeaderSize <= inode.Raw.Length
-            && BinaryPrimitives.ReadUInt32LittleEndian(inode.Raw.AsSpan(start)) == X.EXT4_XATTR_MAGIC)
+        if (InodeBody(inode) is { } body)
         {
-            // Offsets inside this region are relative to the first entry, so hand the parser a copy starting there.
-            byte[] region = inode.Raw.AsSpan(start + X.IbodyHeaderSize).ToArray();
-            yield return (region, ParseEntries(inode, region, 0, $"inode {inode.Number} in-inode xattrs"));
+            yield return body;
         }
 
         if (inode.FileAcl != 0)
@@ -92,6 +111,21 @@ internal sealed class Xattrs
             byte[] block = ReadXattrBlock(inode);
             yield return (block, ParseEntries(inode, block, X.BlockHeaderSize, $"inode {inode.Number} xattr block {inode.FileAcl}"));
         }
+    }
+
+    /// <summary>The in-inode xattr region after i_extra_isize when its magic is present.</summary>
+    private (byte[] Region, List<Entry> Entries)? InodeBody(Ext4Inode inode)
+    {
+        int start = InodeLayout.GoodOldInodeSize + inode.ExtraIsize;
+        if (_v.InodeSize <= InodeLayout.GoodOldInodeSize || start + X.IbodyHeaderSize > inode.Raw.Length
+            || BinaryPrimitives.ReadUInt32LittleEndian(inode.Raw.AsSpan(start)) != X.EXT4_XATTR_MAGIC)
+        {
+            return null;
+        }
+
+        // Offsets inside this region are relative to the first entry, so hand the parser a copy starting there.
+        byte[] region = inode.Raw.AsSpan(start + X.IbodyHeaderSize).ToArray();
+        return (region, ParseEntries(inode, region, 0, $"inode {inode.Number} in-inode xattrs"));
     }
 
     private byte[] ReadXattrBlock(Ext4Inode inode)

@@ -48,6 +48,15 @@ internal static class SourceTree
         Tool.Check("mknod", Path.Combine(root, "chr-old"), "c", "1", "3");
         Tool.Check("mknod", Path.Combine(root, "chr-new"), "c", "300", "70000");
         Tool.Check("mknod", Path.Combine(root, "blk"), "b", "8", "1");
+        // Small directories: inline with inline_data (the second spills into system.data).
+        Directory.CreateDirectory(Path.Combine(root, "tiny-dir"));
+        WriteRandom("tiny-dir/a", 3);
+        Directory.CreateDirectory(Path.Combine(root, "small-dir"));
+        for (int i = 0; i < 4; i++)
+        {
+            WriteRandom($"small-dir/entry-{i}", 100 + i);
+        }
+
         WriteRandom("owned", 10);
         Tool.Check("chown", "70000:80000", Path.Combine(root, "owned"));
         File.WriteAllText(Path.Combine(root, "utf8-\u00e9\u65e5"), "unicode name");

@@ -59,12 +59,11 @@ internal static class Ext4Features
 
     /// <summary>
     /// INCOMPAT features the reader implements. needs_recovery is handled separately;
-    /// ea_inode, inline_data, encrypt, casefold, mmp, compression, journal_dev and dirdata are
-    /// refused.
+    /// ea_inode, encrypt, casefold, mmp, compression, journal_dev and dirdata are refused.
     /// </summary>
     public const uint SupportedIncompat =
         INCOMPAT_FILETYPE | INCOMPAT_META_BG | INCOMPAT_EXTENTS | INCOMPAT_64BIT |
-        INCOMPAT_FLEX_BG | INCOMPAT_CSUM_SEED | INCOMPAT_LARGEDIR;
+        INCOMPAT_FLEX_BG | INCOMPAT_CSUM_SEED | INCOMPAT_LARGEDIR | INCOMPAT_INLINE_DATA;
 
     /// <summary>RO_COMPAT features the reader understands; any other bit forces read-only with a warning.</summary>
     public const uint SupportedRoCompat =
