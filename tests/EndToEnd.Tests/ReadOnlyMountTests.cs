@@ -51,6 +51,24 @@ public sealed class ReadOnlyMountTests
         TestImages.AssertClean(image);
     }
 
+    [Test]
+    public void BlockDeviceSourceAndFstabLineWork()
+    {
+        TestEnvironment.RequireMountEnvironment();
+        string image = TestImages.Build(_work, new ImageLayout("fstab", [], "64M", 100, false, 6));
+        string expected = Command.Bash($"debugfs -R 'cat /files/size-65536' '{image}' 2>/dev/null | sha256sum | cut -d' ' -f1", TimeSpan.FromMinutes(1)).StdOut.Trim();
+        Assert.That(expected, Has.Length.EqualTo(64));
+        using var activator = new SocketActivator(_work);
+        CommandResult r = Command.Run("unshare",
+            ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "fstab-and-blockdev.sh"),
+             image, Path.Combine(_work, "fstab-mnt"), Mounts.HelperDir(_work), "files/size-65536", expected],
+            TimeSpan.FromMinutes(2), activator.HelperEnvironment);
+        Assert.That(r.ExitCode, Is.Zero, $"{r}\nservice log:\n{activator.Log}");
+        Assert.That(r.StdOut, Does.Contain("block-device ok").And.Contain("fstab ok"));
+        activator.AssertServicesExit(TimeSpan.FromSeconds(15));
+        TestImages.AssertClean(image);
+    }
+
     [TestCaseSource(nameof(Layouts))]
     public void MountShowsWhatTheKernelShows(ImageLayout layout)
     {
