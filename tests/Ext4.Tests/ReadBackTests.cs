@@ -390,11 +390,7 @@ public class ReadBackTests
         Assert.That((seconds, ns), Is.EqualTo((expectedSeconds, expectedNs)), what);
     }
 
-    private static bool IsRegular(string path)
-    {
-        var fi = new FileInfo(path);
-        return fi.Exists && fi.LinkTarget == null && Tool.Check("stat", "-c", "%F", path).Trim() is "regular file" or "regular empty file";
-    }
+    private static bool IsRegular(string path) => SourceTree.IsRegularFile(path);
 
     private static byte FileTypeOf(ushort mode) => (mode & InodeLayout.S_IFMT) switch
     {

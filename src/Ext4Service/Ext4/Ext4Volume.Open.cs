@@ -9,6 +9,9 @@ public sealed partial class Ext4Volume
     /// <summary>Upper bound on block groups (2^32 blocks / 8 blocks per group is far beyond any real volume; this caps the descriptor array).</summary>
     internal const uint MaxGroups = 1u << 24;
 
+    /// <summary>Largest cluster/block ratio exponent the kernel accepts with bigalloc (clusters up to 2^16 blocks... and 1 GiB).</summary>
+    internal const uint MaxLogClusterRatio = 16;
+
     /// <summary>
     /// Opens the file system on <paramref name="device"/>.
     /// Order: magic, superblock checksum (metadata_csum), feature gate (unknown INCOMPAT
@@ -121,7 +124,23 @@ public sealed partial class Ext4Volume
             throw new Ext4MountException($"invalid inode size {inodeSize}");
         }
 
-        if (sb.s_blocks_per_group < 8 || sb.s_blocks_per_group > blockSize * 8)
+        if (sb.HasRoCompat(Ext4Features.RO_COMPAT_BIGALLOC))
+        {
+            // Bitmaps count clusters: s_clusters_per_group bits per group, s_blocks_per_group = clusters * ratio.
+            if (sb.s_log_cluster_size < sb.s_log_block_size || sb.s_log_cluster_size - sb.s_log_block_size > MaxLogClusterRatio)
+            {
+                throw new Ext4MountException($"invalid cluster size (s_log_cluster_size {sb.s_log_cluster_size})");
+            }
+
+            int ratioBits = (int)(sb.s_log_cluster_size - sb.s_log_block_size);
+            if (sb.s_clusters_per_group == 0 || sb.s_clusters_per_group > blockSize * 8
+                || (ulong)sb.s_blocks_per_group != (ulong)sb.s_clusters_per_group << ratioBits)
+            {
+                throw new Ext4MountException(
+                    $"invalid clusters per group {sb.s_clusters_per_group} (blocks per group {sb.s_blocks_per_group})");
+            }
+        }
+        else if (sb.s_blocks_per_group < 8 || sb.s_blocks_per_group > blockSize * 8)
         {
             throw new Ext4MountException($"invalid blocks per group {sb.s_blocks_per_group}");
         }
@@ -155,11 +174,6 @@ public sealed partial class Ext4Volume
             {
                 throw new Ext4MountException($"invalid group descriptor size {ds}");
             }
-        }
-
-        if (sb.HasRoCompat(Ext4Features.RO_COMPAT_METADATA_CSUM) && sb.HasRoCompat(Ext4Features.RO_COMPAT_GDT_CSUM))
-        {
-            // The kernel accepts this combination and uses metadata_csum; so do we.
         }
     }
 
@@ -220,17 +234,30 @@ public sealed partial class Ext4Volume
         return groups;
     }
 
+    /// <summary>
+    /// descriptor_loc: descriptor block <paramref name="nr"/> follows the primary superblock's
+    /// block (1 with 1 KiB blocks, else 0; s_first_data_block is 0 for bigalloc even with 1 KiB
+    /// blocks), unless meta_bg places it after the first group of its meta group (and after
+    /// that group's superblock copy, which with 1 KiB blocks and s_first_data_block 0 occupies
+    /// block 1 in group 0).
+    /// </summary>
     private static ulong DescriptorBlockLocation(Superblock sb, ulong nr, uint perBlock)
     {
-        ulong first = sb.s_first_data_block;
+        uint blockSize = 1024u << (int)sb.s_log_block_size;
+        ulong superblockBlock = SuperblockLayout.Offset / blockSize;
         if (!sb.HasIncompat(Ext4Features.INCOMPAT_META_BG) || nr < sb.s_first_meta_bg)
         {
-            return first + 1 + nr;
+            return superblockBlock + nr + 1;
         }
 
         ulong bg = nr * perBlock;
         ulong hasSuper = GroupHasSuper(sb, bg) ? 1u : 0u;
-        return (bg * sb.s_blocks_per_group) + first + hasSuper;
+        if (blockSize == 1024 && nr == 0 && sb.s_first_data_block == 0)
+        {
+            hasSuper++;
+        }
+
+        return (bg * sb.s_blocks_per_group) + sb.s_first_data_block + hasSuper;
     }
 
     /// <summary>ext4_bg_has_super: group 0 always; with sparse_super only 0, 1 and powers of 3, 5, 7; with sparse_super2 the two s_backup_bgs.</summary>

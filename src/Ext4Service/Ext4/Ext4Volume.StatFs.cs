@@ -4,7 +4,10 @@ namespace Safemount.Ext4;
 
 public sealed partial class Ext4Volume
 {
-    private ulong? _overhead; // computed once; benign race (same value)
+    /// <summary>Overhead in clusters, computed on first use (thread-safe; reads the journal inode).</summary>
+    private Lazy<ulong> Overhead => _overheadLazy ??= new Lazy<ulong>(ComputeOverhead, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    private Lazy<ulong>? _overheadLazy; // a reference: publishing it is atomic; two racing creators compute the same value
 
     /// <summary>
     /// statfs as ext4_statfs computes it: f_blocks = s_blocks_count - overhead; f_bfree = sum of
@@ -28,7 +31,7 @@ public sealed partial class Ext4Volume
         }
 
         free *= clusterRatio;
-        ulong overhead = _overhead ??= ComputeOverhead() * clusterRatio;
+        ulong overhead = Overhead.Value * clusterRatio;
         ulong blocks = Sb.s_blocks_count > overhead ? Sb.s_blocks_count - overhead : 0;
         ulong resv = Sb.HasIncompat(Ext4Features.INCOMPAT_EXTENTS)
             ? Math.Min((Sb.s_blocks_count / clusterRatio) / 50, 4096) * clusterRatio

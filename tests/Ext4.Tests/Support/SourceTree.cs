@@ -123,4 +123,12 @@ internal static class SourceTree
     }
 
     public static byte[] Utf8(string s) => Encoding.UTF8.GetBytes(s);
+
+    /// <summary>True for a regular file (not a symlink, fifo, device or directory), judged by lstat.</summary>
+    public static bool IsRegularFile(string path)
+    {
+        var fi = new FileInfo(path);
+        return fi.Exists && fi.LinkTarget == null
+            && Tool.Check("stat", "-c", "%F", path).Trim() is "regular file" or "regular empty file";
+    }
 }
