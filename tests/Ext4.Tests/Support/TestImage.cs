@@ -29,7 +29,15 @@ internal sealed class TestImage : IDisposable
     /// Creates an empty source directory, lets <paramref name="populate"/> fill it, and runs mkfs.
     /// <paramref name="mkfsOptions"/> are inserted before the image path (e.g. "-b", "1024").
     /// </summary>
-    public static TestImage Build(Action<string> populate, string size, params string[] mkfsOptions)
+    public static TestImage Build(Action<string> populate, string size, params string[] mkfsOptions) =>
+        Build(populate, size, fill: null, mkfsOptions);
+
+    /// <summary>
+    /// As above; with <paramref name="fill"/>, the image file is first filled with that byte
+    /// (<paramref name="size"/> must then be in MiB, "NNM") and mkfs must not discard it, so
+    /// free blocks hold garbage rather than zeros.
+    /// </summary>
+    public static TestImage Build(Action<string> populate, string size, byte? fill, params string[] mkfsOptions)
     {
         var dir = new TempDir();
         try
@@ -39,6 +47,19 @@ internal sealed class TestImage : IDisposable
             populate(src);
             string img = dir["fs.img"];
             var args = new List<string> { "-q", "-F" };
+            if (fill is byte b)
+            {
+                var mib = new byte[1 << 20];
+                Array.Fill(mib, b);
+                using var fs = new FileStream(img, FileMode.CreateNew);
+                for (int i = 0; i < int.Parse(size.TrimEnd('M'), System.Globalization.CultureInfo.InvariantCulture); i++)
+                {
+                    fs.Write(mib);
+                }
+
+                args.AddRange(["-E", "nodiscard"]);
+            }
+
             args.AddRange(mkfsOptions);
             args.AddRange(["-d", src, img, size]);
             Tool.Check("mkfs.ext4", [.. args]);
