@@ -79,11 +79,19 @@ public sealed partial class Ext4Volume
                 throw new Ext4MountException("journal needs recovery; not supported yet");
             }
 
-            uint unknownRo = sb.s_feature_ro_compat & ~Ext4Features.SupportedRoCompat;
+            uint unsupportedRo = sb.s_feature_ro_compat & ~Ext4Features.SupportedRoCompat;
+            uint unknownRo = unsupportedRo & ~Ext4Features.KnownRoCompat;
+            uint knownRo = unsupportedRo & Ext4Features.KnownRoCompat;
             if (unknownRo != 0)
             {
                 readOnly = true;
-                warnings.Add($"unsupported ro_compat feature {Ext4Features.RoCompatNames(unknownRo)}, mounted read-only");
+                warnings.Add($"unknown ro_compat feature {Ext4Features.RoCompatNames(unknownRo)}, mounted read-only");
+            }
+
+            if (knownRo != 0)
+            {
+                readOnly = true;
+                warnings.Add($"unsupported ro_compat feature {Ext4Features.RoCompatNames(knownRo)}, mounted read-only");
             }
         }
 

@@ -105,6 +105,21 @@ internal static class Ext4Features
         (INCOMPAT_ENCRYPT, "encrypt"), (INCOMPAT_CASEFOLD, "casefold"),
     ];
 
+    /// <summary>RO_COMPAT bits that have a name (known to e2fsprogs 1.47 / Linux 6.18).</summary>
+    public static uint KnownRoCompat
+    {
+        get
+        {
+            uint known = 0;
+            foreach (var (bit, _) in s_roCompatNames)
+            {
+                known |= bit;
+            }
+
+            return known;
+        }
+    }
+
     public static string CompatNames(uint bits) => Describe(bits, s_compatNames);
 
     public static string RoCompatNames(uint bits) => Describe(bits, s_roCompatNames);
