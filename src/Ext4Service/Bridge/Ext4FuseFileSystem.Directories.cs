@@ -57,11 +57,14 @@ internal sealed partial class Ext4FuseFileSystem
                 continue;
             }
 
-            if (dot)
+            Ext4Inode? child = dot ? null : _volume.ReadInode(d.Inode);
+            if (dot || child!.LinksCount == 0)
             {
+                // Dots, and names of deleted inodes (listed as the kernel lists them; a LOOKUP
+                // of one fails with EUCLEAN):
                 // Node id 0: no attributes, no lookup; the dirent still carries the inode
                 // number (glibc's readdir skips records whose d_ino is 0).
-                if (!writer.TryAddPlus(new FuseEntry(0, 0, new FuseAttr { Ino = d.Inode }), i + 1, dt == 0 ? 4 : dt, d.Name))
+                if (!writer.TryAddPlus(new FuseEntry(0, 0, new FuseAttr { Ino = d.Inode }), i + 1, dt == 0 && dot ? 4 : dt, d.Name))
                 {
                     break;
                 }
@@ -69,7 +72,6 @@ internal sealed partial class Ext4FuseFileSystem
                 continue;
             }
 
-            Ext4Inode child = _volume.ReadInode(d.Inode);
             FuseEntry entry = MakeEntry(child);
             if (dt == 0)
             {

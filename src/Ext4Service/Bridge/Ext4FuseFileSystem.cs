@@ -69,7 +69,14 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
             return Errno.ENOENT;
         }
 
-        entry = MakeEntry(_volume.ReadInode(ino));
+        Ext4Inode child = _volume.ReadInode(ino);
+        if (child.LinksCount == 0)
+        {
+            // As ext4_lookup: a name that points at a deleted inode is corruption (EFSCORRUPTED).
+            throw new Ext4CorruptionException($"deleted inode {ino} referenced from directory inode {dir!.Number}");
+        }
+
+        entry = MakeEntry(child);
         _lookups.Add(entry.NodeId);
         return Errno.None;
     }

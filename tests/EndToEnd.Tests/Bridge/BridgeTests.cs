@@ -162,5 +162,27 @@ public sealed class BridgeTests
         Assert.That(fs.GetXattr(Root, x.NodeId, "user."u8, out _), Is.EqualTo(Errno.EOPNOTSUPP));
     }
 
+    [Test]
+    public void NameOfADeletedInodeIsCorruption()
+    {
+        string image = Path.Combine(_work, "deleted.img");
+        File.Copy(Path.Combine(_work, "bridge.img"), image, overwrite: true);
+        CommandResult r = Command.Run("debugfs", ["-w", "-R", "set_inode_field /x links_count 0", image], TimeSpan.FromMinutes(1));
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        using SafeFileHandle h = File.OpenHandle(image, FileMode.Open, FileAccess.Read);
+        using var device = new FileBlockDevice(h, new FileInfo(image).Length);
+        using Ext4Volume volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = true });
+        var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance);
+        var e = Assert.Throws<Ext4CorruptionException>(() => fs.Lookup(Root, NodeIds.FuseRoot, "x"u8, out _));
+        Assert.That(fs.TranslateException(e!), Is.EqualTo(Errno.EUCLEAN));
+        Assert.That(fs.Lookups.Count, Is.Zero);
+
+        // READDIRPLUS still lists the name (as the kernel's readdir does), without attributes.
+        Assert.That(fs.OpenDir(Root, NodeIds.FuseRoot, 0, out ulong fh, out _), Is.EqualTo(Errno.None));
+        var writer = new FuseDirectoryWriter(new byte[64 * 1024], true, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
+        Assert.That(fs.ReadDir(Root, NodeIds.FuseRoot, fh, 0, true, ref writer), Is.EqualTo(Errno.None));
+        Assert.That(fs.Lookups.Count, Is.EqualTo(3), "dir, lost+found and link are counted; x is not");
+    }
+
     private Ext4FuseFileSystem NewBridge() => new(_volume!, NullLogger.Instance);
 }
