@@ -12,8 +12,11 @@ internal sealed partial class Ext4FuseFileSystem
     /// <summary>XATTR_NAME_MAX (linux/limits.h).</summary>
     private const int XattrNameMax = 255;
 
-    private static readonly string[] KnownPrefixes =
-        ["user.", "trusted.", "security.", "system.posix_acl_access", "system.posix_acl_default", "system.data"];
+    /// <summary>Namespaces with an ext4 handler and a non-empty suffix ("user.x").</summary>
+    private static readonly string[] PrefixNamespaces = ["user.", "trusted.", "security."];
+
+    /// <summary>Names with an ext4 handler that are complete as they stand.</summary>
+    private static readonly string[] ExactNames = ["system.posix_acl_access", "system.posix_acl_default", "system.data"];
 
     public Errno GetXattr(in FuseRequestContext ctx, ulong nodeId, ReadOnlySpan<byte> name, out byte[]? value)
     {
@@ -67,18 +70,7 @@ internal sealed partial class Ext4FuseFileSystem
         return Errno.None;
     }
 
-    private static bool HasKnownPrefix(string name)
-    {
-        foreach (string p in KnownPrefixes)
-        {
-            if (name.StartsWith(p, StringComparison.Ordinal) &&
-                (p[^1] != '.' || name.Length > p.Length) &&
-                (p[^1] == '.' || name.Length == p.Length))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
+    private static bool HasKnownPrefix(string name) =>
+        Array.IndexOf(ExactNames, name) >= 0 ||
+        Array.Exists(PrefixNamespaces, p => name.Length > p.Length && name.StartsWith(p, StringComparison.Ordinal));
 }

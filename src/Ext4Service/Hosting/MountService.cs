@@ -49,36 +49,32 @@ internal sealed class MountService
         using var handle = new SafeFileHandle(request.Device.DangerousGetHandle(), ownsHandle: false);
         var device = new FileBlockDevice(handle, checked((long)request.DeviceSize));
         Ext4Volume volume;
+        Ext4Inode root;
         try
         {
             // Read-write serving is not implemented yet: every mount is served read-only and
             // the helper is told so (it then mounts MS_RDONLY and says why).
             volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = true });
+            root = volume.ReadInode(NodeIds.Ext4Root);
         }
-        catch (Ext4MountException e)
+        catch (Exception e) when (RefusalCode(e) is { } code)
         {
-            return Refuse(endpoint, request, ProtocolErrorCode.MountRefused, e.Message);
+            return Refuse(endpoint, request, code, e.Message);
         }
-        catch (Ext4ChecksumException e)
+
+        if (!root.IsDirectory)
         {
-            return Refuse(endpoint, request, ProtocolErrorCode.CorruptFilesystem, e.Message);
-        }
-        catch (Ext4CorruptionException e)
-        {
-            return Refuse(endpoint, request, ProtocolErrorCode.CorruptFilesystem, e.Message);
-        }
-        catch (Ext4IOException e)
-        {
-            return Refuse(endpoint, request, ProtocolErrorCode.IoError, e.Message);
+            volume.Dispose();
+            return Refuse(endpoint, request, ProtocolErrorCode.CorruptFilesystem, "the root inode is not a directory");
         }
 
         using (volume)
         {
-            return Serve(endpoint, request, volume, options);
+            return Serve(endpoint, request, volume, root, options);
         }
     }
 
-    private int Serve(ServiceEndpoint endpoint, MountRequest request, Ext4Volume volume, FsOptions options)
+    private int Serve(ServiceEndpoint endpoint, MountRequest request, Ext4Volume volume, Ext4Inode root, FsOptions options)
     {
         var warnings = new List<string>(volume.Warnings);
         foreach (string dropped in options.Dropped)
@@ -95,12 +91,6 @@ internal sealed class MountService
         foreach (string w in warnings)
         {
             ServiceLog.VolumeWarning(_logger, request.SourcePath, w);
-        }
-
-        Ext4Inode root = volume.ReadInode(NodeIds.Ext4Root);
-        if (!root.IsDirectory)
-        {
-            return Refuse(endpoint, request, ProtocolErrorCode.CorruptFilesystem, "the root inode is not a directory");
         }
 
         endpoint.SendMountAccepted(new MountAccepted
@@ -164,6 +154,16 @@ internal sealed class MountService
             }
         }
     }
+
+    /// <summary>The ERROR code for an exception that refuses the mount; null for anything else
+    /// (a bug, which must not be reported as a property of the image).</summary>
+    private static ProtocolErrorCode? RefusalCode(Exception e) => e switch
+    {
+        Ext4MountException => ProtocolErrorCode.MountRefused,
+        Ext4CorruptionException => ProtocolErrorCode.CorruptFilesystem,
+        Ext4IOException => ProtocolErrorCode.IoError,
+        _ => null,
+    };
 
     private int Refuse(ServiceEndpoint endpoint, MountRequest request, ProtocolErrorCode code, string reason)
     {
