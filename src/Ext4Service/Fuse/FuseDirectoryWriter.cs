@@ -13,21 +13,25 @@ public ref struct FuseDirectoryWriter
 {
     private readonly Span<byte> buffer;
     private readonly bool plus;
-    private readonly ulong entryValid;
-    private readonly uint entryValidNsec;
-    private readonly ulong attrValid;
-    private readonly uint attrValidNsec;
+    private readonly (ulong Seconds, uint Nanoseconds) entryValid;
+    private readonly (ulong Seconds, uint Nanoseconds) attrValid;
     private int length;
 
     /// <summary>Writes into <paramref name="buffer"/> (the READDIR size the kernel asked for).
     /// <paramref name="plus"/> selects fuse_direntplus records; the timeouts go into each
     /// record's fuse_entry_out.</summary>
     public FuseDirectoryWriter(Span<byte> buffer, bool plus, TimeSpan entryTimeout, TimeSpan attrTimeout)
+        : this(buffer, plus, FuseTimeout.Split(entryTimeout), FuseTimeout.Split(attrTimeout))
+    {
+    }
+
+    /// <summary>As above, with timeouts the session has already split (READDIR hot path).</summary>
+    internal FuseDirectoryWriter(Span<byte> buffer, bool plus, (ulong Seconds, uint Nanoseconds) entryValid, (ulong Seconds, uint Nanoseconds) attrValid)
     {
         this.buffer = buffer;
         this.plus = plus;
-        (this.entryValid, this.entryValidNsec) = FuseTimeout.Split(entryTimeout);
-        (this.attrValid, this.attrValidNsec) = FuseTimeout.Split(attrTimeout);
+        this.entryValid = entryValid;
+        this.attrValid = attrValid;
         this.length = 0;
     }
 
@@ -82,18 +86,7 @@ public ref struct FuseDirectoryWriter
         }
 
         Span<byte> record = this.buffer.Slice(this.length, size);
-        FuseEntryOut entryOut = default;
-        if (entry.NodeId != 0)
-        {
-            entryOut.Nodeid = entry.NodeId;
-            entryOut.Generation = entry.Generation;
-            entryOut.EntryValid = this.entryValid;
-            entryOut.EntryValidNsec = this.entryValidNsec;
-            entryOut.AttrValid = this.attrValid;
-            entryOut.AttrValidNsec = this.attrValidNsec;
-            entryOut.Attr = entry.Attr;
-        }
-
+        FuseEntryOut entryOut = entry.NodeId != 0 ? FuseSession.MakeEntryOut(entry, this.entryValid, this.attrValid) : default;
         MemoryMarshal.Write(record, in entryOut);
         WriteDirent(record[FuseEntryOut.SizeOf..], entry.Attr.Ino, nextOffset, type, name);
         this.length += size;

@@ -22,7 +22,7 @@ public sealed partial class FuseSession
         }
 
         var opcode = (FuseOpcode)header.Opcode;
-        bool answered = opcode is not (FuseOpcode.FUSE_FORGET or FuseOpcode.FUSE_BATCH_FORGET or FuseOpcode.FUSE_INTERRUPT);
+        bool answered = IsAnswered(opcode);
         reply.Begin(header.Unique);
         try
         {
@@ -58,6 +58,10 @@ public sealed partial class FuseSession
         }
     }
 
+    /// <summary>False for the opcodes the kernel expects no reply to.</summary>
+    private static bool IsAnswered(FuseOpcode opcode) =>
+        opcode is not (FuseOpcode.FUSE_FORGET or FuseOpcode.FUSE_BATCH_FORGET or FuseOpcode.FUSE_INTERRUPT);
+
     /// <summary>fs.TranslateException, itself guarded: a throwing or "success" translation is EIO.</summary>
     private Errno Translate(Exception e)
     {
@@ -85,7 +89,7 @@ public sealed partial class FuseSession
         if (!this.initialized || this.stopping)
         {
             FuseLog.BeforeInit(this.logger, opcode, header.Unique);
-            if (opcode is not (FuseOpcode.FUSE_FORGET or FuseOpcode.FUSE_BATCH_FORGET or FuseOpcode.FUSE_INTERRUPT))
+            if (IsAnswered(opcode))
             {
                 reply.SendError(Errno.EIO);
             }

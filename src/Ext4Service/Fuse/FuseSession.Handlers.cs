@@ -67,7 +67,7 @@ public sealed partial class FuseSession
             return;
         }
 
-        reply.Send(this.MakeEntryOut(entry));
+        reply.Send(MakeEntryOut(entry, this.entryValid, this.attrValid));
     }
 
     private void HandleForget(in FuseRequestContext ctx, ref FuseRequestReader reader)
@@ -234,7 +234,7 @@ public sealed partial class FuseSession
 
         // A directory reply may be shorter than asked; clamp to the buffer instead of failing.
         int size = (int)Math.Min(readIn.Size, (uint)reply.Payload.Length);
-        var writer = new FuseDirectoryWriter(reply.Payload[..size], plus, this.options.EntryTimeout, this.options.AttrTimeout);
+        var writer = new FuseDirectoryWriter(reply.Payload[..size], plus, this.entryValid, this.attrValid);
         Errno rc = this.fs.ReadDir(ctx, ctx.NodeId, readIn.Fh, readIn.Offset, plus, ref writer);
 
         // Records already accepted are sent even on error: with READDIRPLUS the file system has
@@ -377,14 +377,15 @@ public sealed partial class FuseSession
         this.Stop("FUSE_DESTROY");
     }
 
-    private FuseEntryOut MakeEntryOut(in FuseEntry entry) => new()
+    /// <summary>fuse_entry_out of LOOKUP and of each READDIRPLUS record.</summary>
+    internal static FuseEntryOut MakeEntryOut(in FuseEntry entry, (ulong Seconds, uint Nanoseconds) entryValid, (ulong Seconds, uint Nanoseconds) attrValid) => new()
     {
         Nodeid = entry.NodeId,
         Generation = entry.Generation,
-        EntryValid = this.entryValid.Seconds,
-        EntryValidNsec = this.entryValid.Nanoseconds,
-        AttrValid = this.attrValid.Seconds,
-        AttrValidNsec = this.attrValid.Nanoseconds,
+        EntryValid = entryValid.Seconds,
+        EntryValidNsec = entryValid.Nanoseconds,
+        AttrValid = attrValid.Seconds,
+        AttrValidNsec = attrValid.Nanoseconds,
         Attr = entry.Attr,
     };
 }
