@@ -99,8 +99,9 @@ def describe(root, rel, with_atime):
     elif stat.S_ISLNK(mode):
         fields.append("target=" + os.fsencode(os.readlink(path)).hex())
     elif stat.S_ISDIR(mode):
-        fields.append("entries=%d" % len(os.listdir(path)))
-        listing = sorted(os.fsencode(n).hex() for n in os.listdir(path))
+        names = os.listdir(path)
+        fields.append("entries=%d" % len(names))
+        listing = sorted(os.fsencode(n).hex() for n in names)
         fields.append("readdir=" + hashlib.sha256(",".join(listing).encode()).hexdigest())
         # "." and ".." as readdir(3) returns them, with their d_ino (os.listdir hides them).
         dots = subprocess.run(["ls", "-1aiU", path], check=True, capture_output=True).stdout.split(b"\n")
