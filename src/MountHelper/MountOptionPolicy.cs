@@ -14,7 +14,7 @@ internal static class MountOptionPolicy
     /// <summary>mount(8) options that only mean something to mount(8) itself (fstab, mtab).</summary>
     private static readonly HashSet<string> UserspaceOnly = new(StringComparer.Ordinal)
     {
-        "defaults", "auto", "noauto", "user", "nouser", "users", "owner", "group", "_netdev", "nofail", "loop", "nofail",
+        "defaults", "auto", "noauto", "user", "nouser", "users", "owner", "group", "_netdev", "nofail", "loop",
     };
 
     /// <summary>Options the helper enforces and never forwards (the kernel-side FUSE options included).</summary>

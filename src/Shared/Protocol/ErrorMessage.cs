@@ -17,6 +17,14 @@ public readonly record struct ErrorMessage(ProtocolErrorCode Code, string Reason
         return new(code, reason);
     }
 
+    /// <summary>Decodes a received ERROR into the exception that ends the exchange (<see cref="ProtocolException.FromPeer"/>).</summary>
+    internal static ProtocolException ToPeerException(ReceivedMessage m)
+    {
+        MessageReader r = m.Reader();
+        ErrorMessage e = Decode(ref r);
+        return new ProtocolException(e.Code, e.Reason, fromPeer: true);
+    }
+
     /// <summary>Cuts a local reason to the wire limit (on a character boundary) and to one line.</summary>
     internal static string Truncate(string reason)
     {

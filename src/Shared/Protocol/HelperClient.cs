@@ -117,18 +117,9 @@ public sealed class HelperClient : IDisposable
     /// <summary>Best-effort ABORT {reason}; never throws (the service may already be gone).</summary>
     public void Abort(string reason)
     {
-        try
-        {
-            MessageWriter w = new(MessageType.Abort);
-            w.WriteString(ErrorMessage.Truncate(reason), ProtocolLimits.MaxReasonBytes);
-            _channel.Send(w, null, Deadline.After(_timeouts.Step));
-        }
-        catch (ProtocolException)
-        {
-        }
-        catch (ErrnoException)
-        {
-        }
+        MessageWriter w = new(MessageType.Abort);
+        new AbortMessage(reason).Encode(w);
+        _channel.TrySend(w, Deadline.After(_timeouts.Step));
     }
 
     /// <summary>Receives the next message; ERROR becomes a FromPeer exception, any other type than expected an UnexpectedMessage.</summary>
@@ -144,9 +135,7 @@ public sealed class HelperClient : IDisposable
         {
             if (m.Type == MessageType.Error)
             {
-                MessageReader r = m.Reader();
-                ErrorMessage e = ErrorMessage.Decode(ref r);
-                throw new ProtocolException(e.Code, e.Reason, fromPeer: true);
+                throw ErrorMessage.ToPeerException(m);
             }
 
             throw new ProtocolException(ProtocolErrorCode.UnexpectedMessage, $"unexpected {m.Type} message while {waitingFor}");

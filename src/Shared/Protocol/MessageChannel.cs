@@ -63,7 +63,7 @@ public sealed class MessageChannel : IDisposable
                 Errno e = (Errno)(-n);
                 if (e is Errno.EPIPE or Errno.ECONNRESET)
                 {
-                    throw new ProtocolException(ProtocolErrorCode.PeerClosed, "the peer closed the connection");
+                    throw PeerClosed();
                 }
 
                 if (e != Errno.EAGAIN)
@@ -73,6 +73,24 @@ public sealed class MessageChannel : IDisposable
 
                 WaitFor(SocketInterop.POLLOUT, deadline, $"sending {type}");
             }
+        }
+    }
+
+    /// <summary>
+    /// Best-effort send of a message that carries no fd (ERROR, ABORT): the peer may already be
+    /// gone, so a failure is swallowed.
+    /// </summary>
+    public void TrySend(MessageWriter message, Deadline deadline)
+    {
+        try
+        {
+            Send(message, null, deadline);
+        }
+        catch (ProtocolException)
+        {
+        }
+        catch (ErrnoException)
+        {
         }
     }
 
@@ -93,18 +111,17 @@ public sealed class MessageChannel : IDisposable
                 fdList,
                 out int msgFlags,
                 SocketInterop.MSG_DONTWAIT);
+            if (n == -(long)Errno.EAGAIN)
+            {
+                // Nothing received, so no fd was installed either.
+                WaitFor(SocketInterop.POLLIN, deadline, waitingFor);
+                continue;
+            }
+
             ReceivedFds fds = new(fdList);
             try
             {
-                if (n == -(long)Errno.EAGAIN)
-                {
-                    fds.Dispose();
-                    WaitFor(SocketInterop.POLLIN, deadline, waitingFor);
-                    continue;
-                }
-
-                ReceivedMessage m = Validate(n, msgFlags, fds);
-                return m;
+                return Validate(n, msgFlags, fds);
             }
             catch
             {
@@ -121,7 +138,7 @@ public sealed class MessageChannel : IDisposable
             Errno e = (Errno)(-n);
             if (e is Errno.ECONNRESET or Errno.EPIPE)
             {
-                throw new ProtocolException(ProtocolErrorCode.PeerClosed, "the peer closed the connection");
+                throw PeerClosed();
             }
 
             throw new ProtocolException(ProtocolErrorCode.SystemError, $"recvmsg: {ErrnoException.Describe(e)}");
@@ -130,7 +147,7 @@ public sealed class MessageChannel : IDisposable
         if (n == 0)
         {
             // Every message has an 8-byte header, so a zero-length read is the end of the stream.
-            throw new ProtocolException(ProtocolErrorCode.PeerClosed, "the peer closed the connection");
+            throw PeerClosed();
         }
 
         if ((msgFlags & SocketInterop.MSG_TRUNC) != 0)
@@ -174,6 +191,9 @@ public sealed class MessageChannel : IDisposable
 
         return new ReceivedMessage(type, datagram[ProtocolLimits.HeaderSize..].ToArray(), fds);
     }
+
+    private static ProtocolException PeerClosed() =>
+        new(ProtocolErrorCode.PeerClosed, "the peer closed the connection");
 
     private void WaitFor(short events, Deadline deadline, string waitingFor)
     {

@@ -110,12 +110,8 @@ public sealed partial class ServiceEndpoint : IDisposable
     }
 
     /// <summary>ERROR {code, reason}; the reason is cut to one line of at most MaxReasonBytes.</summary>
-    public void SendError(ProtocolErrorCode code, string reason)
-    {
-        MessageWriter w = new(MessageType.Error);
-        new ErrorMessage(code, reason).Encode(w);
-        _channel.Send(w, null, Deadline.After(_timeouts.Step));
-    }
+    public void SendError(ProtocolErrorCode code, string reason) =>
+        _channel.Send(ErrorWriter(code, reason), null, Deadline.After(_timeouts.Step));
 
     /// <summary>Receives FUSE_FD; the fd must be char device 10:229, else BadFdType. The caller owns it.</summary>
     public SafeFd ReceiveFuseFd()
@@ -178,9 +174,7 @@ public sealed partial class ServiceEndpoint : IDisposable
     private static string DecodeAbort(ReceivedMessage m)
     {
         MessageReader r = m.Reader();
-        string reason = TextSanitizer.OneLine(r.ReadString(ProtocolLimits.MaxReasonBytes, "reason"));
-        r.EnsureEnd();
-        return reason;
+        return AbortMessage.Decode(ref r).Reason;
     }
 
     /// <summary>Receives the next message; ABORT and ERROR become FromPeer exceptions, other types UnexpectedMessage.</summary>
@@ -211,9 +205,7 @@ public sealed partial class ServiceEndpoint : IDisposable
 
             if (m.Type == MessageType.Error)
             {
-                MessageReader r = m.Reader();
-                ErrorMessage e = ErrorMessage.Decode(ref r);
-                throw new ProtocolException(e.Code, e.Reason, fromPeer: true);
+                throw ErrorMessage.ToPeerException(m);
             }
 
             string text = $"unexpected {m.Type} message while {waitingFor}";
@@ -222,18 +214,15 @@ public sealed partial class ServiceEndpoint : IDisposable
         }
     }
 
-    private void TrySendError(ProtocolErrorCode code, string reason)
+    /// <summary>Best-effort ERROR before throwing: the helper may already be gone.</summary>
+    private void TrySendError(ProtocolErrorCode code, string reason) =>
+        _channel.TrySend(ErrorWriter(code, reason), Deadline.After(_timeouts.Step));
+
+    private static MessageWriter ErrorWriter(ProtocolErrorCode code, string reason)
     {
-        try
-        {
-            SendError(code, reason);
-        }
-        catch (ProtocolException)
-        {
-        }
-        catch (ErrnoException)
-        {
-        }
+        MessageWriter w = new(MessageType.Error);
+        new ErrorMessage(code, reason).Encode(w);
+        return w;
     }
 
     public void Dispose() => _channel.Dispose();
