@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using Safemount.Ext4.Format;
+using static Safemount.Ext4.Format.LittleEndian;
 
 namespace Safemount.Ext4;
 
@@ -108,6 +108,4 @@ internal static class BlockMap
         v.CheckBlockRange(first, n, $"inode {inode.Number} {where}");
         return new BlockRun(BlockRunKind.Mapped, first, n);
     }
-
-    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
 }

@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using Safemount.Ext4.Format;
 using D = Safemount.Ext4.Format.DirEntryLayout;
+using static Safemount.Ext4.Format.LittleEndian;
 
 namespace Safemount.Ext4;
 

@@ -46,7 +46,7 @@ internal sealed partial class Directories
         };
         foreach (var (region, start, end) in regions)
         {
-            ParseEntries(dir, InlineRegion, region, start, end, e => result.Add(e), stopAtFirst: false);
+            ParseEntries(dir, InlineRegion, region, start, end, result);
         }
 
         return result;

@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using Safemount.Ext4.Format;
 using D = Safemount.Ext4.Format.DirEntryLayout;
+using static Safemount.Ext4.Format.LittleEndian;
 
 namespace Safemount.Ext4;
 
@@ -33,7 +33,7 @@ internal sealed partial class Directories
             if (indexed && lblk == 0)
             {
                 VerifyDxRoot(dir, block);
-                ParseEntries(dir, lblk, block, 0, block.Length, e => result.Add(e), stopAtFirst: false);
+                ParseEntries(dir, lblk, block, 0, block.Length, result);
                 continue;
             }
 
@@ -44,7 +44,7 @@ internal sealed partial class Directories
             }
 
             int end = VerifyLeaf(dir, lblk, block);
-            ParseEntries(dir, lblk, block, 0, end, e => result.Add(e), stopAtFirst: false);
+            ParseEntries(dir, lblk, block, 0, end, result);
         }
 
         return result;
@@ -185,10 +185,9 @@ internal sealed partial class Directories
     /// <summary>
     /// Walks the records of one block in [0, end), checked as ext4_check_dir_entry does:
     /// rec_len &gt;= 12, a multiple of 4, room for the name, inside the block; inode &lt;=
-    /// s_inodes_count; live entries have a name. Calls <paramref name="onLive"/> for each live
-    /// entry (only the first when <paramref name="stopAtFirst"/>).
+    /// s_inodes_count; live entries have a name. Appends each live entry to <paramref name="into"/>.
     /// </summary>
-    private void ParseEntries(Ext4Inode dir, uint lblk, byte[] block, int start, int end, Action<Ext4DirEntry> onLive, bool stopAtFirst)
+    private void ParseEntries(Ext4Inode dir, uint lblk, byte[] block, int start, int end, List<Ext4DirEntry> into)
     {
         int offset = start;
         while (offset < end)
@@ -196,11 +195,7 @@ internal sealed partial class Directories
             var (ino, recLen, nameLen, ft) = CheckEntry(dir, lblk, block, offset, end);
             if (ino != 0)
             {
-                onLive(new Ext4DirEntry(ino, ft, block.AsSpan(offset + D.name, nameLen).ToArray()));
-                if (stopAtFirst)
-                {
-                    return;
-                }
+                into.Add(new Ext4DirEntry(ino, ft, block.AsSpan(offset + D.name, nameLen).ToArray()));
             }
 
             offset += recLen;
@@ -273,8 +268,4 @@ internal sealed partial class Directories
         new(lblk == InlineRegion
             ? $"directory inode {dir.Number} inline data offset {offset}: bad entry: {what}"
             : $"directory inode {dir.Number} block {lblk} offset {offset}: bad entry: {what}");
-
-    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
-
-    private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
 }

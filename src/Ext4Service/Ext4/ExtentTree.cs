@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using Safemount.Ext4.Format;
 using X = Safemount.Ext4.Format.ExtentLayout;
+using static Safemount.Ext4.Format.LittleEndian;
 
 namespace Safemount.Ext4;
 
@@ -62,9 +62,7 @@ internal static class ExtentTree
 
             int at = X.EntrySize * (chosen + 1);
             ulong child = U32(node, at + X.ei_leaf_lo) | ((ulong)U16(node, at + X.ei_leaf_hi) << 32);
-            v.CheckBlockRange(child, 1, $"inode {inode.Number} extent index");
-            byte[] blockData = v.ReadMetadataBlock(child, $"inode {inode.Number} extent block");
-            node = blockData;
+            node = v.ReadMetadataBlock(child, $"inode {inode.Number} extent index");
             nodeBlock = child;
             depth -= 1;
         }
@@ -172,8 +170,4 @@ internal static class ExtentTree
         new(block == 0
             ? $"inode {inode.Number}: {what} (extent root in i_block)"
             : $"inode {inode.Number}: {what} (extent block {block})");
-
-    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
-
-    private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
 }

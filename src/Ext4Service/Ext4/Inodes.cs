@@ -1,6 +1,6 @@
-using System.Buffers.Binary;
 using Safemount.Ext4.Format;
 using L = Safemount.Ext4.Format.InodeLayout;
+using static Safemount.Ext4.Format.LittleEndian;
 
 namespace Safemount.Ext4;
 
@@ -201,8 +201,4 @@ internal sealed class Inodes
         seconds += (long)(extra & 3) << 32;
         return (seconds, extra >> 2);
     }
-
-    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
-
-    private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
 }

@@ -1,4 +1,4 @@
-using System.Buffers.Binary;
+using static Safemount.Ext4.Format.LittleEndian;
 
 namespace Safemount.Ext4.Format;
 
@@ -68,8 +68,4 @@ internal sealed class GroupDescriptor
     public ushort Flags { get; }
     public uint bg_itable_unused { get; }
     public ushort Checksum { get; }
-
-    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
-
-    private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
 }

@@ -1,5 +1,5 @@
-using System.Buffers.Binary;
 using L = Safemount.Ext4.Format.SuperblockLayout;
+using static Safemount.Ext4.Format.LittleEndian;
 
 namespace Safemount.Ext4.Format;
 
@@ -113,8 +113,4 @@ internal sealed class Superblock
     public bool HasIncompat(uint f) => (s_feature_incompat & f) != 0;
 
     public bool HasRoCompat(uint f) => (s_feature_ro_compat & f) != 0;
-
-    private static uint U32(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt32LittleEndian(b[o..]);
-
-    private static ushort U16(ReadOnlySpan<byte> b, int o) => BinaryPrimitives.ReadUInt16LittleEndian(b[o..]);
 }
