@@ -96,11 +96,31 @@ public class CorruptionTests
     }
 
     [Test]
-    public void NeedsRecoveryIsRefused()
+    public void NeedsRecoveryWithAnEmptyJournalOpensWithoutTouchingTheDevice()
     {
+        // needs_recovery with a clean journal (s_start 0): nothing to replay, as in the kernel;
+        // the flag is cleared in memory only.
         using var image = Build(csum: true);
         EditSuperblock(image, sb => SetBits(sb, SuperblockLayout.s_feature_incompat, Ext4Features.INCOMPAT_RECOVER));
-        Assert.That(MountError(image), Is.EqualTo("journal needs recovery; not supported yet"));
+        var before = File.ReadAllBytes(image.ImagePath);
+        using (var opened = image.Open())
+        {
+            Assert.That(opened.Volume.Warnings, Is.EqualTo(new[]
+            {
+                "journal replayed into memory (read-only open; the device was not modified): the journal was empty",
+            }));
+            Assert.That(PathWalk.Resolve(opened.Volume, "d/file-007"), Is.Not.EqualTo(0u));
+        }
+
+        Assert.That(File.ReadAllBytes(image.ImagePath), Is.EqualTo(before));
+    }
+
+    [Test]
+    public void NeedsRecoveryWithoutAJournalIsRefused()
+    {
+        using var image = Build(["-b", "4096", "-O", "^has_journal"]);
+        EditSuperblock(image, sb => SetBits(sb, SuperblockLayout.s_feature_incompat, Ext4Features.INCOMPAT_RECOVER));
+        Assert.That(MountError(image), Is.EqualTo("needs_recovery is set but the file system has no journal"));
     }
 
     [Test]

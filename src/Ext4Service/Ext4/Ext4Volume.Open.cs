@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Safemount.Ext4.Format;
+using Safemount.Ext4.Journal;
 using Safemount.Ext4.Storage;
 
 namespace Safemount.Ext4;
@@ -15,11 +16,17 @@ public sealed partial class Ext4Volume
     /// <summary>
     /// Opens the file system on <paramref name="device"/>.
     /// Order: magic, superblock checksum (metadata_csum), feature gate (unknown INCOMPAT
-    /// refuses, needs_recovery refuses, unknown RO_COMPAT forces read-only), geometry sanity,
-    /// device size, group descriptors with their checksums.
-    /// Throws <see cref="Ext4MountException"/> with a one-line message when the volume cannot be used.
+    /// refuses, unknown RO_COMPAT forces read-only), geometry sanity, device size, group
+    /// descriptors with their checksums; then, with needs_recovery, journal replay (onto the
+    /// device when opened read-write on an <see cref="IWritableBlockDevice"/>, else into a
+    /// memory overlay) and the whole sequence again on the replayed state, since the journal
+    /// usually holds the superblock and group descriptors.
+    /// Throws <see cref="Ext4MountException"/> with a one-line message when the volume cannot
+    /// be used; a corrupt journal may also throw <see cref="Ext4CorruptionException"/>.
     /// </summary>
-    public static Ext4Volume Open(IBlockDevice device, Ext4OpenOptions options)
+    public static Ext4Volume Open(IBlockDevice device, Ext4OpenOptions options) => Open(device, options, replayed: false);
+
+    private static Ext4Volume Open(IBlockDevice device, Ext4OpenOptions options, bool replayed)
     {
         ArgumentNullException.ThrowIfNull(device);
         ArgumentNullException.ThrowIfNull(options);
@@ -74,9 +81,9 @@ public sealed partial class Ext4Volume
                 throw new Ext4MountException($"unsupported ext4 feature: {Ext4Features.IncompatNames(unsupported)}");
             }
 
-            if (sb.HasIncompat(Ext4Features.INCOMPAT_RECOVER))
+            if (replayed && sb.HasIncompat(Ext4Features.INCOMPAT_RECOVER))
             {
-                throw new Ext4MountException("journal needs recovery; not supported yet");
+                throw new Ext4MountException("journal replay left needs_recovery set");
             }
 
             uint unsupportedRo = sb.s_feature_ro_compat & ~Ext4Features.SupportedRoCompat;
@@ -107,6 +114,19 @@ public sealed partial class Ext4Volume
 
         var groups = ReadGroupDescriptors(device, sb, blockSize);
         long cacheBytes = Math.Max(options.CacheBytes, 0);
+        if (sb.s_rev_level > 0 && sb.HasIncompat(Ext4Features.INCOMPAT_RECOVER))
+        {
+            // The pre-replay volume only locates the journal inode (the journal never logs it).
+            var pre = new Ext4Volume(device, sb, groups, readOnly: true, [], 0);
+            var target = readOnly ? null : device as IWritableBlockDevice;
+            var journalWarnings = new List<string>();
+            var replayedDevice = JournalReplay.Recover(pre, target, journalWarnings);
+            var reopenOptions = target is null ? new Ext4OpenOptions { ReadOnly = true, CacheBytes = options.CacheBytes } : options;
+            var volume = Open(replayedDevice, reopenOptions, replayed: true);
+            volume._warnings.InsertRange(0, journalWarnings);
+            return volume;
+        }
+
         return new Ext4Volume(device, sb, groups, readOnly, warnings, cacheBytes);
     }
 

@@ -4,10 +4,12 @@ namespace Safemount.Ext4.Storage;
 
 /// <summary>
 /// <see cref="IBlockDevice"/> over a file or block-device handle, read with pread
-/// (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>), which has no shared file
-/// position and so is safe from several threads. Owns the handle.
+/// (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>) and written with pwrite,
+/// which have no shared file position and so are safe from several threads. Owns the handle.
+/// Writes need a handle opened for writing; on a read-only handle they fail with
+/// <see cref="Ext4IOException"/>.
 /// </summary>
-public sealed class FileBlockDevice : IBlockDevice, IDisposable
+public sealed class FileBlockDevice : IWritableBlockDevice, IDisposable
 {
     private readonly SafeFileHandle _handle;
 
@@ -52,6 +54,37 @@ public sealed class FileBlockDevice : IBlockDevice, IDisposable
             }
 
             done += n;
+        }
+    }
+
+    public void Write(long offset, ReadOnlySpan<byte> source)
+    {
+        if (offset < 0 || offset > Length || source.Length > Length - offset)
+        {
+            throw new Ext4IOException(
+                $"write of {source.Length} bytes at offset {offset} is beyond the end of the device ({Length} bytes)");
+        }
+
+        try
+        {
+            // RandomAccess.Write loops until every byte is written or throws.
+            RandomAccess.Write(_handle, source, offset);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw new Ext4IOException($"I/O error writing {source.Length} bytes at offset {offset}: {e.Message}", e);
+        }
+    }
+
+    public void Flush()
+    {
+        try
+        {
+            RandomAccess.FlushToDisk(_handle);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new Ext4IOException($"I/O error flushing the device: {e.Message}", e);
         }
     }
 

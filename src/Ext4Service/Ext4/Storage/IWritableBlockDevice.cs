@@ -1,0 +1,19 @@
+namespace Safemount.Ext4.Storage;
+
+/// <summary>
+/// A device that can also be written: the minimum journal replay needs (and what the
+/// read-write engine builds on). Writes are not durable until <see cref="Flush"/> returns.
+/// Implementations must be safe to call from several threads at once for disjoint ranges.
+/// </summary>
+public interface IWritableBlockDevice : IBlockDevice
+{
+    /// <summary>
+    /// Writes all of <paramref name="source"/> at byte <paramref name="offset"/>, which must lie
+    /// inside the device. Throws <see cref="Ext4IOException"/> (message names offset and length)
+    /// on a range outside the device or an I/O error.
+    /// </summary>
+    void Write(long offset, ReadOnlySpan<byte> source);
+
+    /// <summary>Makes every completed write durable (fsync). Throws <see cref="Ext4IOException"/>.</summary>
+    void Flush();
+}
