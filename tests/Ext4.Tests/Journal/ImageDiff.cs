@@ -16,11 +16,11 @@ internal static class ImageDiff
         (0x30, 4), (0x274, 1), (0x178, 8), (0x3FC, 4),
     ];
 
-    public static void AssertSameExceptSuperblockBookkeeping(string expectedPath, string actualPath) =>
-        Assert.That(Differences(expectedPath, actualPath), Is.Empty, "the engine's device replay differs from e2fsck -E journal_only");
+    public static void AssertSameExceptSuperblockBookkeeping(string expectedPath, string actualPath, params (long Offset, int Length)[] alsoMasked) =>
+        Assert.That(Differences(expectedPath, actualPath, alsoMasked), Is.Empty, "the engine's device replay differs from e2fsck -E journal_only");
 
-    /// <summary>Up to 21 differing byte ranges outside the masked superblock fields.</summary>
-    public static List<string> Differences(string expectedPath, string actualPath)
+    /// <summary>Up to 21 differing byte ranges outside the masked superblock fields and <paramref name="alsoMasked"/> (image offsets).</summary>
+    public static List<string> Differences(string expectedPath, string actualPath, params (long Offset, int Length)[] alsoMasked)
     {
         var expected = File.ReadAllBytes(expectedPath);
         var actual = File.ReadAllBytes(actualPath);
@@ -28,7 +28,7 @@ internal static class ImageDiff
         var diffs = new List<string>();
         for (int i = 0; i < expected.Length; i++)
         {
-            if (expected[i] == actual[i] || IsMasked(i))
+            if (expected[i] == actual[i] || IsMasked(i) || alsoMasked.Any(m => i >= m.Offset && i < m.Offset + m.Length))
             {
                 continue;
             }

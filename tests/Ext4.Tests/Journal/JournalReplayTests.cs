@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text.RegularExpressions;
 using Safemount.Ext4.Storage;
 using Safemount.Ext4.Tests.Support;
@@ -31,6 +32,13 @@ public partial class JournalReplayTests
             .SetName("Replay_4k_AsyncCommit_CsumV3");
         yield return new TestCaseData("32M", "-b 1024 -O ^metadata_csum", "journal_async_commit,data=writeback", 20, "journal_async_commit", false)
             .SetName("Replay_1k_AsyncCommit_V1Checksums");
+        // fsync writes fast commits; the final LOGFLUSH commits their transaction in full, so
+        // the fast-commit area is stale (its tid is not the one after the log) and the kernel
+        // ignores it (JBD2_FC_REPLAY_STOP). e2fsck 1.47.0 instead fails the recovery with EINVAL
+        // after replaying the log, so it leaves the journal superblock as it was and marks the
+        // file system not clean: those two places are masked for this variant only.
+        yield return new TestCaseData("32M", "-b 4096 -O fast_commit", "", 20, "journal_checksum_v3 FEATURE_I5", false)
+            .SetName("Replay_4k_FastCommitAreaStale");
     }
 
     [TestCaseSource(nameof(Variants))]
@@ -78,7 +86,16 @@ public partial class JournalReplayTests
         }
 
         Assert.That(ImageDiff.Differences(image.ImagePath, byFsck), Is.Not.Empty, "replay changes the image");
-        ImageDiff.AssertSameExceptSuperblockBookkeeping(byFsck, byEngine);
+        (long, int)[] masked = [];
+        if (mkfs.Contains("fast_commit"))
+        {
+            Assert.That(fsck.Stdout + fsck.Stderr, Does.Contain("Invalid argument while recovering journal"));
+            int bs = 1024 << (int)BinaryPrimitives.ReadUInt32LittleEndian(File.ReadAllBytes(byFsck).AsSpan(1024 + 0x18));
+            long jsb = long.Parse(Tool.Debugfs(byFsck, "bmap <8> 0").Trim()) * bs;
+            masked = [(1024 + 0x3A, 2), (jsb, 1024)];   // s_state; the journal superblock
+        }
+
+        ImageDiff.AssertSameExceptSuperblockBookkeeping(byFsck, byEngine, masked);
         Assert.That(Tool.FsckClean(byEngine, out string fsckOutput), Is.True, fsckOutput);
         Assert.That(engineTree, Is.EqualTo(overlayTree), "device replay and memory replay serve the same tree");
 
@@ -89,6 +106,47 @@ public partial class JournalReplayTests
             Assert.That(kernel.Volume.Warnings, Has.None.Contains("journal"), "the kernel left nothing to replay");
             Assert.That(TreeSnapshot.Take(kernel.Volume), Is.EqualTo(overlayTree), "the tree equals the kernel's after its recovery");
         }
+    }
+
+    /// <summary>
+    /// Fast commits written after the last full commit (EXT4_GOING_FLAGS_NOLOGFLUSH, flag 2,
+    /// leaves the running transaction uncommitted): the fast-commit area starts with a HEAD tag
+    /// for the transaction after the log, which the kernel and e2fsck would replay. The engine
+    /// does not replay fast commits and must refuse by name, without touching the device.
+    /// </summary>
+    [Test]
+    public void LiveFastCommitsAreRefusedByName()
+    {
+        DirtyImage.RequireRoot();
+        using var image = TestImage.Build(_ => { }, "32M", "-b", "4096", "-O", "fast_commit");
+        string mnt = image.Scratch("kmnt");
+        Directory.CreateDirectory(mnt);
+        string script = $$"""
+            set -e
+            m='{{mnt}}'
+            mount -o loop '{{image.ImagePath}}' "$m"
+            trap 'umount "$m" 2>/dev/null || true' EXIT
+            echo a > "$m/x"; sync "$m"
+            i=1; while [ $i -le 10 ]; do echo $i >> "$m/x"; head -c 3000 /dev/urandom > "$m/y$i"; sync "$m/y$i"; i=$((i+1)); done
+            python3 -c 'import fcntl, os, struct, sys; fd = os.open(sys.argv[1], os.O_RDONLY); fcntl.ioctl(fd, 0x8004587D, struct.pack("I", 2))' "$m/x"
+            """;
+        var r = Tool.Run("unshare", ["-m", "--propagation", "private", "sh", "-c", script], 120);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        string dump = Tool.Debugfs(image.ImagePath, "logdump");
+        var lastCommit = Regex.Matches(dump, @"Found expected sequence (\d+), type 2").Last();
+        uint end = uint.Parse(lastCommit.Groups[1].Value) + 1;
+        Assert.That(dump, Does.Contain($"tag HEAD, features 0x0, tid {end}"), "live fast commits follow the log");
+
+        var before = File.ReadAllBytes(image.ImagePath);
+        foreach (bool readOnly in new[] { true, false })
+        {
+            using var handle = File.OpenHandle(image.ImagePath, FileMode.Open, FileAccess.ReadWrite);
+            using var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle));
+            var e = Assert.Throws<Ext4MountException>(() => Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = readOnly }));
+            Assert.That(e!.Message, Is.EqualTo($"the journal holds fast-commit blocks for transaction {end} (fast_commit replay is not supported)"));
+        }
+
+        Assert.That(File.ReadAllBytes(image.ImagePath), Is.EqualTo(before), "a refused replay writes nothing");
     }
 
     /// <summary>(log block, block type) of every block logdump found, in log order.</summary>
