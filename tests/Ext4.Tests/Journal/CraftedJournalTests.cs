@@ -142,6 +142,55 @@ public partial class CraftedJournalTests
         Assert.That(File.ReadAllBytes(image.ImagePath), Is.EqualTo(before), "a refused replay writes nothing");
     }
 
+    /// <summary>
+    /// A journal aborted with an error (s_errno -EIO, set here in a debugfs-written journal):
+    /// e2fsck and the kernel mark the replayed file system with errors and clear the journal's
+    /// s_errno; the engine's device replay must match e2fsck byte for byte, and a read-only open
+    /// says so in its warnings.
+    /// </summary>
+    [Test]
+    public void JournalErrnoMarksTheFileSystemWithErrors()
+    {
+        using var image = BuildImage("-b 4096", 4096);
+        ulong b = Bmap(image.ImagePath, "/file1", 0);
+        Payload(image, 4096, out string payloadPath, out _);
+        WriteJournal(image, $"""
+            journal_open -c -v 3
+            journal_write -b {b} {payloadPath}
+            journal_close
+
+            """);
+        long jsb = (long)Bmap(image.ImagePath, "<8>", 0) * 4096;
+        var sb = image.ReadImage(jsb, 1024);
+        BinaryPrimitives.WriteInt32BigEndian(sb.AsSpan(0x20), -5);
+        BinaryPrimitives.WriteUInt32BigEndian(sb.AsSpan(0xFC), 0);
+        BinaryPrimitives.WriteUInt32BigEndian(sb.AsSpan(0xFC), Safemount.Ext4.Format.Crc32c.Append(~0u, sb));
+        image.Patch(jsb, sb);
+        Assert.That(Tool.Check("dumpe2fs", "-h", image.ImagePath), Does.Match(@"Journal errno:\s+-5"));
+
+        using (var opened = image.Open())
+        {
+            Assert.That(opened.Volume.Warnings, Has.Member("the journal recorded error -5; the file system is marked with errors"));
+        }
+
+        string byFsck = image.Scratch("e2fsck.img");
+        File.Copy(image.ImagePath, byFsck);
+        var fsck = Tool.Run("timeout", ["120", "e2fsck", "-E", "journal_only", "-y", byFsck], 150);
+        Assert.That(fsck.ExitCode, Is.EqualTo(0).Or.EqualTo(1), fsck.Stdout + fsck.Stderr);
+        string byEngine = image.Scratch("engine.img");
+        File.Copy(image.ImagePath, byEngine);
+        using (var handle = File.OpenHandle(byEngine, FileMode.Open, FileAccess.ReadWrite))
+        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle)))
+        using (Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false }))
+        {
+        }
+
+        ImageDiff.AssertSameExceptSuperblockBookkeeping(byFsck, byEngine);
+        string header = Tool.Check("dumpe2fs", "-h", byEngine);
+        Assert.That(header, Does.Match(@"Filesystem state:\s+clean with errors"));
+        Assert.That(header, Does.Not.Contain("Journal errno"));
+    }
+
     private static TestImage BuildImage(string mkfs, int bs) => TestImage.Build(src =>
     {
         File.WriteAllBytes(Path.Combine(src, "file1"), Enumerable.Repeat((byte)'A', 4 * bs).ToArray());

@@ -224,6 +224,10 @@ internal sealed class JournalRecovery
                             break;      // stale commit block of an older log generation
                         }
 
+                        // The log ends before the first transaction with a bad commit. (With
+                        // async_commit the kernel keeps scanning and would move the end to a
+                        // later bad commit, replaying the earlier bad transaction; the engine
+                        // never replays a transaction whose commit block failed its checksum.)
                         if (!_endKnown)
                         {
                             EndTransaction = nextCommitId;

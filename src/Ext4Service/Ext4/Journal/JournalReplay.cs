@@ -24,6 +24,9 @@ namespace Safemount.Ext4.Journal;
 /// </summary>
 internal static class JournalReplay
 {
+    /// <summary>s_state bit: errors were detected (EXT4_ERROR_FS).</summary>
+    private const ushort EXT4_ERROR_FS = 0x0002;
+
     /// <summary>
     /// Replays the journal of the volume described by <paramref name="pre"/> (opened on the
     /// un-replayed device, read only to find the journal inode). With a non-null
@@ -88,9 +91,13 @@ internal static class JournalReplay
         string summary = jsb.s_start == 0
             ? "the journal was empty"
             : $"transactions {recovery.StartTransaction}..{recovery.EndTransaction - 1}, {recovery.Plan.Count} blocks, {recovery.RevokeHits} revoked";
-        if (jsb.s_errno != 0)
+        // A journal aborted with an error carries it in s_errno; like the kernel
+        // (ext4_clear_journal_err) and e2fsck, the replayed file system is then marked with
+        // errors and, on the device, the journal's s_errno is cleared.
+        bool journalError = jsb.s_errno != 0;
+        if (journalError)
         {
-            warnings.Add($"the journal recorded error {jsb.s_errno} (the file system had an error before it was replayed)");
+            warnings.Add($"the journal recorded error {jsb.s_errno}; the file system is marked with errors");
         }
 
         if (target is null)
@@ -113,7 +120,7 @@ internal static class JournalReplay
 
             ulong sbBlock = SuperblockLayout.Offset / blockSize;
             overlay.Read(checked((long)sbBlock * blockSize), data);
-            ClearRecover(data.AsSpan((int)(SuperblockLayout.Offset % blockSize), SuperblockLayout.Size));
+            PatchSuperblock(data.AsSpan((int)(SuperblockLayout.Offset % blockSize), SuperblockLayout.Size), clearRecover: true, markError: journalError);
             overlay.Replace(sbBlock, data);
             overlay.Seal();
             warnings.Add($"journal replayed into memory (read-only open; the device was not modified): {summary}");
@@ -125,16 +132,16 @@ internal static class JournalReplay
             throw new ArgumentException("the write target must be the volume's own device", nameof(target));
         }
 
-        ReplayOntoDevice(target, file, recovery, jsb, jsbBlock, blockSize);
+        ReplayOntoDevice(target, file, recovery, jsb, jsbBlock, blockSize, journalError);
         warnings.Add($"journal replayed onto the device: {summary}");
         return target;
     }
 
     private static void ReplayOntoDevice(IWritableBlockDevice device, JournalFile file, JournalRecovery recovery,
-        JournalSuperblock jsb, byte[] jsbBlock, uint blockSize)
+        JournalSuperblock jsb, byte[] jsbBlock, uint blockSize, bool journalError)
     {
         var data = new byte[blockSize];
-        if (jsb.s_start != 0)
+        if (jsb.s_start != 0 || journalError)
         {
             // No target is a journal block (checked), so no write below changes a later source.
             foreach (var (block, source) in recovery.Plan.OrderBy(p => p.Key))
@@ -150,9 +157,20 @@ internal static class JournalReplay
 
             device.Flush();
 
+            if (journalError)
+            {
+                // The error reaches the file system before the journal forgets it.
+                PatchSuperblock(device, clearRecover: false, markError: true);
+            }
+
             // Mark the journal empty: the log restarts at the transaction after the replayed ones.
-            BinaryPrimitives.WriteUInt32BigEndian(jsbBlock.AsSpan(L.s_start), 0);
-            BinaryPrimitives.WriteUInt32BigEndian(jsbBlock.AsSpan(L.s_sequence), recovery.EndTransaction + 1);
+            if (jsb.s_start != 0)
+            {
+                BinaryPrimitives.WriteUInt32BigEndian(jsbBlock.AsSpan(L.s_start), 0);
+                BinaryPrimitives.WriteUInt32BigEndian(jsbBlock.AsSpan(L.s_sequence), recovery.EndTransaction + 1);
+            }
+
+            BinaryPrimitives.WriteUInt32BigEndian(jsbBlock.AsSpan(L.s_errno), 0);
             if (jsb.HasCsumV2OrV3)
             {
                 BinaryPrimitives.WriteUInt32BigEndian(jsbBlock.AsSpan(L.s_checksum), 0);
@@ -164,18 +182,25 @@ internal static class JournalReplay
             device.Flush();
         }
 
+        PatchSuperblock(device, clearRecover: true, markError: journalError);
+    }
+
+    private static void PatchSuperblock(IWritableBlockDevice device, bool clearRecover, bool markError)
+    {
         var raw = new byte[SuperblockLayout.Size];
         device.Read(SuperblockLayout.Offset, raw);
-        ClearRecover(raw);
+        PatchSuperblock(raw, clearRecover, markError);
         device.Write(SuperblockLayout.Offset, raw);
         device.Flush();
     }
 
     /// <summary>
-    /// Clears INCOMPAT_RECOVER in the (replayed) ext4 superblock <paramref name="raw"/> and,
-    /// with metadata_csum, recomputes s_checksum after verifying the old one.
+    /// In the (replayed) ext4 superblock <paramref name="raw"/>: clears INCOMPAT_RECOVER when
+    /// <paramref name="clearRecover"/>, sets EXT4_ERROR_FS in s_state when
+    /// <paramref name="markError"/>, and with metadata_csum recomputes s_checksum after
+    /// verifying the old one.
     /// </summary>
-    private static void ClearRecover(Span<byte> raw)
+    private static void PatchSuperblock(Span<byte> raw, bool clearRecover, bool markError)
     {
         var sb = new Superblock(raw);
         if (sb.s_magic != SuperblockLayout.EXT4_SUPER_MAGIC)
@@ -189,8 +214,17 @@ internal static class JournalReplay
             throw new Ext4ChecksumException("the replayed superblock fails its checksum");
         }
 
-        uint incompat = sb.s_feature_incompat & ~Ext4Features.INCOMPAT_RECOVER;
-        BinaryPrimitives.WriteUInt32LittleEndian(raw[SuperblockLayout.s_feature_incompat..], incompat);
+        if (clearRecover)
+        {
+            uint incompat = sb.s_feature_incompat & ~Ext4Features.INCOMPAT_RECOVER;
+            BinaryPrimitives.WriteUInt32LittleEndian(raw[SuperblockLayout.s_feature_incompat..], incompat);
+        }
+
+        if (markError)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(raw[SuperblockLayout.s_state..], (ushort)(sb.s_state | EXT4_ERROR_FS));
+        }
+
         if (csum)
         {
             uint c = Crc32c.Append(~0u, raw[..SuperblockLayout.s_checksum]);
