@@ -191,6 +191,51 @@ public partial class CraftedJournalTests
         Assert.That(header, Does.Not.Contain("Journal errno"));
     }
 
+    /// <summary>A hole in the journal inode (debugfs punch) refuses the replay with the block named.</summary>
+    [Test]
+    public void HoleInTheJournalInodeIsRefused()
+    {
+        using var image = SingleTransactionImage();
+        var r = Tool.Run("debugfs", ["-w", "-R", "punch <8> 500 500", image.ImagePath]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        Assert.That(Tool.Debugfs(image.ImagePath, "ex <8>"), Does.Contain(" 501 - "), "the journal now has a hole at 500");
+        Assert.That(Refusal(image), Is.EqualTo("journal inode 8 has a hole at block 500"));
+    }
+
+    /// <summary>An external journal (s_journal_inum 0, as with mkfs -J device=) is refused by name.</summary>
+    [Test]
+    public void ExternalJournalIsRefusedByName()
+    {
+        using var image = SingleTransactionImage();
+        var r = Tool.Run("debugfs", ["-w", "-R", "ssv journal_inum 0", image.ImagePath]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        Assert.That(Refusal(image), Is.EqualTo(
+            "journal needs recovery but the journal is external (journal_dev); external journals are not supported"));
+    }
+
+    private static TestImage SingleTransactionImage()
+    {
+        var image = BuildImage("-b 4096", 4096);
+        ulong b = Bmap(image.ImagePath, "/file1", 0);
+        Payload(image, 4096, out string payloadPath, out _);
+        WriteJournal(image, $"""
+            journal_open -c -v 3
+            journal_write -b {b} {payloadPath}
+            journal_close
+
+            """);
+        return image;
+    }
+
+    /// <summary>The Ext4MountException message of a read-only open; the image must stay untouched.</summary>
+    private static string Refusal(TestImage image)
+    {
+        var before = File.ReadAllBytes(image.ImagePath);
+        var e = Assert.Throws<Ext4MountException>(() => image.Open());
+        Assert.That(File.ReadAllBytes(image.ImagePath), Is.EqualTo(before));
+        return e!.Message;
+    }
+
     private static TestImage BuildImage(string mkfs, int bs) => TestImage.Build(src =>
     {
         File.WriteAllBytes(Path.Combine(src, "file1"), Enumerable.Repeat((byte)'A', 4 * bs).ToArray());
