@@ -22,6 +22,7 @@ public partial class HostileJournalTests
     {
         yield return new TestCaseData("-b 1024 -J size=1", "", 150, 11).SetName("HostileJournal_1k_CsumV3_Wrapped");
         yield return new TestCaseData("-b 4096 -O ^metadata_csum,^64bit", "", 20, 12).SetName("HostileJournal_4k_NoChecksums_32bitTags");
+        yield return new TestCaseData("-b 1024 -O ^metadata_csum", "journal_async_commit,data=writeback", 20, 13).SetName("HostileJournal_1k_V1Checksums_AsyncCommit");
     }
 
     [TestCaseSource(nameof(Images))]

@@ -32,6 +32,8 @@ public partial class JournalReplayTests
             .SetName("Replay_4k_AsyncCommit_CsumV3");
         yield return new TestCaseData("32M", "-b 1024 -O ^metadata_csum", "journal_async_commit,data=writeback", 20, "journal_async_commit", false)
             .SetName("Replay_1k_AsyncCommit_V1Checksums");
+        yield return new TestCaseData("32M", "-t ext3 -b 1024 -J size=1", "", 150, "journal_incompat_revoke", true)
+            .SetName("Replay_Ext3_BlockMappedJournal_Wraps");
         // fsync writes fast commits; the final LOGFLUSH commits their transaction in full, so
         // the fast-commit area is stale (its tid is not the one after the log) and the kernel
         // ignores it (JBD2_FC_REPLAY_STOP). e2fsck 1.47.0 instead fails the recovery with EINVAL

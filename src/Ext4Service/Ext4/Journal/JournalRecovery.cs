@@ -115,12 +115,6 @@ internal sealed class JournalRecovery
                 break;
             }
 
-            if (++walked > ring)
-            {
-                throw new Ext4CorruptionException(
-                    $"journal log does not end within its {ring} blocks (transaction {nextCommitId}, {pass} pass)");
-            }
-
             uint here = next;
             _file.Read(here, block);
             next = Advance(next, 1);
@@ -128,6 +122,13 @@ internal sealed class JournalRecovery
             if (Be32(block, L.h_magic) != L.JBD2_MAGIC_NUMBER || Be32(block, L.h_sequence) != nextCommitId)
             {
                 break;
+            }
+
+            // Only blocks that belong to the log count: the read that ends it may revisit s_start.
+            if (++walked > ring)
+            {
+                throw new Ext4CorruptionException(
+                    $"journal log does not end within its {ring} blocks (transaction {nextCommitId}, {pass} pass)");
             }
 
             uint type = Be32(block, L.h_blocktype);
