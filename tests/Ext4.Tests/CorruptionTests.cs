@@ -107,7 +107,7 @@ public class CorruptionTests
         {
             Assert.That(opened.Volume.Warnings, Is.EqualTo(new[]
             {
-                "journal replayed into memory (read-only open; the device was not modified): the journal was empty",
+                "journal replayed into memory (read-only; the device was not modified): the journal was empty",
             }));
             Assert.That(PathWalk.Resolve(opened.Volume, "d/file-007"), Is.Not.EqualTo(0u));
         }

@@ -6,9 +6,9 @@ public sealed class Ext4OpenOptions
     /// <summary>
     /// Open read-only. False is accepted and reported by <see cref="Ext4Volume.IsReadOnly"/>
     /// unless a feature forces read-only. The only write the engine makes so far is journal
-    /// replay: with false and an <see cref="Storage.IWritableBlockDevice"/>, a journal that
-    /// needs recovery is replayed onto the device; otherwise it is replayed into memory and the
-    /// volume is read-only.
+    /// replay: with false and an <see cref="Storage.IWritableBlockDevice"/> that can write, a
+    /// journal that needs recovery is replayed onto the device; otherwise it is replayed into
+    /// memory and the volume is read-only.
     /// </summary>
     public bool ReadOnly { get; init; } = true;
 

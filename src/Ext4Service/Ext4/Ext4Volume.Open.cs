@@ -18,8 +18,8 @@ public sealed partial class Ext4Volume
     /// Order: magic, superblock checksum (metadata_csum), feature gate (unknown INCOMPAT
     /// refuses, unknown RO_COMPAT forces read-only), geometry sanity, device size, group
     /// descriptors with their checksums; then, with needs_recovery, journal replay (onto the
-    /// device when opened read-write on an <see cref="IWritableBlockDevice"/>, else into a
-    /// memory overlay) and the whole sequence again on the replayed state, since the journal
+    /// device when opened read-write on an <see cref="IWritableBlockDevice"/> that can write,
+    /// else into a memory overlay, and the volume is read-only) and the whole sequence again on the replayed state, since the journal
     /// usually holds the superblock and group descriptors.
     /// Throws <see cref="Ext4MountException"/> with a one-line message when the volume cannot
     /// be used; a corrupt journal may also throw <see cref="Ext4CorruptionException"/>.
@@ -118,7 +118,7 @@ public sealed partial class Ext4Volume
         {
             // The pre-replay volume only locates the journal inode (the journal never logs it).
             var pre = new Ext4Volume(device, sb, groups, readOnly: true, [], 0);
-            var target = readOnly ? null : device as IWritableBlockDevice;
+            var target = !readOnly && device is IWritableBlockDevice { CanWrite: true } writable ? writable : null;
             var journalWarnings = new List<string>();
             var replayedDevice = JournalReplay.Recover(pre, target, journalWarnings);
             var reopenOptions = target is null ? new Ext4OpenOptions { ReadOnly = true, CacheBytes = options.CacheBytes } : options;

@@ -89,7 +89,7 @@ public partial class CraftedJournalTests
         string byEngine = image.Scratch("engine.img");
         File.Copy(image.ImagePath, byEngine);
         using (var handle = File.OpenHandle(byEngine, FileMode.Open, FileAccess.ReadWrite))
-        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle)))
+        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true))
         using (var v = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false }))
         {
             Assert.That(v.Warnings, Has.Some.EndsWith(summary));
@@ -134,7 +134,7 @@ public partial class CraftedJournalTests
         foreach (bool readOnly in new[] { true, false })
         {
             using var handle = File.OpenHandle(image.ImagePath, FileMode.Open, FileAccess.ReadWrite);
-            using var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle));
+            using var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true);
             var e = Assert.Throws<Ext4ChecksumException>(() => Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = readOnly }));
             Assert.That(e!.Message, Is.EqualTo("journal transaction 2 is corrupt (its commit block fails its checksum)"));
         }
@@ -180,7 +180,7 @@ public partial class CraftedJournalTests
         string byEngine = image.Scratch("engine.img");
         File.Copy(image.ImagePath, byEngine);
         using (var handle = File.OpenHandle(byEngine, FileMode.Open, FileAccess.ReadWrite))
-        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle)))
+        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true))
         using (Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false }))
         {
         }
@@ -211,6 +211,25 @@ public partial class CraftedJournalTests
         Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
         Assert.That(Refusal(image), Is.EqualTo(
             "journal needs recovery but the journal is external (journal_dev); external journals are not supported"));
+    }
+
+    /// <summary>A read-write open of a device that cannot write replays into memory and stays read-only.</summary>
+    [Test]
+    public void ReadWriteOpenOfAReadOnlyDeviceReplaysInMemory()
+    {
+        using var image = SingleTransactionImage();
+        var before = File.ReadAllBytes(image.ImagePath);
+        using (var handle = File.OpenHandle(image.ImagePath, FileMode.Open, FileAccess.Read))
+        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle)))
+        {
+            Assert.That(device.CanWrite, Is.False);
+            Assert.Throws<Ext4IOException>(() => device.Write(0, new byte[1]));
+            using var v = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false });
+            Assert.That(v.IsReadOnly, Is.True);
+            Assert.That(v.Warnings, Has.Some.StartsWith("journal replayed into memory (read-only; the device was not modified)"));
+        }
+
+        Assert.That(File.ReadAllBytes(image.ImagePath), Is.EqualTo(before));
     }
 
     private static TestImage SingleTransactionImage()

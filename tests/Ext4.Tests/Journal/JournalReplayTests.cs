@@ -79,7 +79,7 @@ public partial class JournalReplayTests
         string byEngine = image.Copy("engine.img");
         List<string> engineTree;
         using (var handle = File.OpenHandle(byEngine, FileMode.Open, FileAccess.ReadWrite))
-        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle)))
+        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true))
         using (var v = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false }))
         {
             Assert.That(v.IsReadOnly, Is.False);
@@ -143,7 +143,7 @@ public partial class JournalReplayTests
         foreach (bool readOnly in new[] { true, false })
         {
             using var handle = File.OpenHandle(image.ImagePath, FileMode.Open, FileAccess.ReadWrite);
-            using var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle));
+            using var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true);
             var e = Assert.Throws<Ext4MountException>(() => Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = readOnly }));
             Assert.That(e!.Message, Is.EqualTo($"the journal holds fast-commit blocks for transaction {end} (fast_commit replay is not supported)"));
         }

@@ -14,6 +14,8 @@ internal sealed class WritableMemoryDevice(byte[] image) : IWritableBlockDevice
 
     public long Length => image.Length;
 
+    public bool CanWrite => true;
+
     public void Read(long offset, Span<byte> destination)
     {
         if (offset < 0 || offset > image.Length || destination.Length > image.Length - offset)

@@ -56,11 +56,12 @@ internal static class JournalReplay
             throw new Ext4MountException($"journal inode {sb.s_journal_inum} is not a regular file in use");
         }
 
-        ulong inodeBlocks = (ulong)inode.Size / blockSize;
-        if (inodeBlocks == 0)
+        if (inode.Size < blockSize)
         {
-            throw new Ext4MountException($"journal inode {sb.s_journal_inum} is empty");
+            throw new Ext4MountException($"journal inode {sb.s_journal_inum} is empty (i_size {inode.Size})");
         }
+
+        ulong inodeBlocks = (ulong)inode.Size / blockSize;
 
         // Block 0 first: s_maxlen, checked against the inode size, bounds the rest of the mapping.
         var jsbBlock = new byte[blockSize];
@@ -123,7 +124,7 @@ internal static class JournalReplay
             PatchSuperblock(data.AsSpan((int)(SuperblockLayout.Offset % blockSize), SuperblockLayout.Size), clearRecover: true, markError: journalError);
             overlay.Replace(sbBlock, data);
             overlay.Seal();
-            warnings.Add($"journal replayed into memory (read-only open; the device was not modified): {summary}");
+            warnings.Add($"journal replayed into memory (read-only; the device was not modified): {summary}");
             return overlay;
         }
 

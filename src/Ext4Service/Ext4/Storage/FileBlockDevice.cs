@@ -6,24 +6,29 @@ namespace Safemount.Ext4.Storage;
 /// <see cref="IBlockDevice"/> over a file or block-device handle, read with pread
 /// (<see cref="RandomAccess.Read(SafeFileHandle, Span{byte}, long)"/>) and written with pwrite,
 /// which have no shared file position and so are safe from several threads. Owns the handle.
-/// Writes need a handle opened for writing; on a read-only handle they fail with
-/// <see cref="Ext4IOException"/>.
+/// Writes are allowed only when constructed with <c>writable</c> (the handle must then be open
+/// for writing); otherwise <see cref="Write"/> fails with <see cref="Ext4IOException"/>.
 /// </summary>
 public sealed class FileBlockDevice : IWritableBlockDevice, IDisposable
 {
     private readonly SafeFileHandle _handle;
+    private readonly bool _writable;
 
     /// <param name="handle">Open handle; ownership passes to this object.</param>
     /// <param name="length">Size in bytes as measured by the caller (BLKGETSIZE64 or st_size).</param>
-    public FileBlockDevice(SafeFileHandle handle, long length)
+    /// <param name="writable">The handle is open for writing and the device may be written.</param>
+    public FileBlockDevice(SafeFileHandle handle, long length, bool writable = false)
     {
         ArgumentNullException.ThrowIfNull(handle);
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         _handle = handle;
+        _writable = writable;
         Length = length;
     }
 
     public long Length { get; }
+
+    public bool CanWrite => _writable;
 
     public void Read(long offset, Span<byte> destination)
     {
@@ -59,6 +64,11 @@ public sealed class FileBlockDevice : IWritableBlockDevice, IDisposable
 
     public void Write(long offset, ReadOnlySpan<byte> source)
     {
+        if (!_writable)
+        {
+            throw new Ext4IOException($"write of {source.Length} bytes at offset {offset}: the device was opened read-only");
+        }
+
         if (offset < 0 || offset > Length || source.Length > Length - offset)
         {
             throw new Ext4IOException(
@@ -78,6 +88,11 @@ public sealed class FileBlockDevice : IWritableBlockDevice, IDisposable
 
     public void Flush()
     {
+        if (!_writable)
+        {
+            return;
+        }
+
         try
         {
             RandomAccess.FlushToDisk(_handle);

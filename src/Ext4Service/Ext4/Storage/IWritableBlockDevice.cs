@@ -7,6 +7,9 @@ namespace Safemount.Ext4.Storage;
 /// </summary>
 public interface IWritableBlockDevice : IBlockDevice
 {
+    /// <summary>False when the device was opened read-only: <see cref="Write"/> then always fails.</summary>
+    bool CanWrite { get; }
+
     /// <summary>
     /// Writes all of <paramref name="source"/> at byte <paramref name="offset"/>, which must lie
     /// inside the device. Throws <see cref="Ext4IOException"/> (message names offset and length)
