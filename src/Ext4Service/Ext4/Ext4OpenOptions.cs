@@ -12,6 +12,13 @@ public sealed class Ext4OpenOptions
     /// </summary>
     public bool ReadOnly { get; init; } = true;
 
+    /// <summary>
+    /// Replay a journal that needs recovery (default). False is the kernel's noload /
+    /// norecovery: the volume is served as the device holds it, without its committed but
+    /// unreplayed transactions, read-only and with a warning; a read-write open is refused.
+    /// </summary>
+    public bool ReplayJournal { get; init; } = true;
+
     /// <summary>Byte budget of the metadata block cache.</summary>
     public long CacheBytes { get; init; } = 64 << 20;
 }

@@ -114,7 +114,16 @@ public sealed partial class Ext4Volume
 
         var groups = ReadGroupDescriptors(device, sb, blockSize);
         long cacheBytes = Math.Max(options.CacheBytes, 0);
-        if (sb.s_rev_level > 0 && sb.HasIncompat(Ext4Features.INCOMPAT_RECOVER))
+        if (sb.s_rev_level > 0 && sb.HasIncompat(Ext4Features.INCOMPAT_RECOVER) && !options.ReplayJournal)
+        {
+            if (!options.ReadOnly)
+            {
+                throw new Ext4MountException("the journal needs recovery: a read-write open must replay it (noload needs read-only)");
+            }
+
+            warnings.Add("journal not replayed (noload): committed transactions are missing and the file system may be inconsistent");
+        }
+        else if (sb.s_rev_level > 0 && sb.HasIncompat(Ext4Features.INCOMPAT_RECOVER))
         {
             // The pre-replay volume only locates the journal inode (the journal never logs it).
             var pre = new Ext4Volume(device, sb, groups, readOnly: true, [], 0);

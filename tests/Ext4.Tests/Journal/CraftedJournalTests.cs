@@ -232,6 +232,34 @@ public partial class CraftedJournalTests
         Assert.That(File.ReadAllBytes(image.ImagePath), Is.EqualTo(before));
     }
 
+    /// <summary>
+    /// noload (ReplayJournal = false): the device's own state, read-only, with a warning; the
+    /// logged blocks are not seen. A read-write open without replay is refused.
+    /// </summary>
+    [Test]
+    public void NoLoadServesTheDeviceAsItIs()
+    {
+        using var image = SingleTransactionImage();
+        var before = File.ReadAllBytes(image.ImagePath);
+        using (var handle = File.OpenHandle(image.ImagePath, FileMode.Open, FileAccess.ReadWrite))
+        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true))
+        {
+            using (var v = Ext4Volume.Open(device, new Ext4OpenOptions { ReplayJournal = false }))
+            {
+                Assert.That(v.Warnings, Is.EqualTo(new[]
+                {
+                    "journal not replayed (noload): committed transactions are missing and the file system may be inconsistent",
+                }));
+                Assert.That(PathWalk.ReadAll(v, PathWalk.Inode(v, "file1")), Is.EqualTo(Enumerable.Repeat((byte)'A', 4 * 4096).ToArray()));
+            }
+
+            var e = Assert.Throws<Ext4MountException>(() => Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false, ReplayJournal = false }));
+            Assert.That(e!.Message, Is.EqualTo("the journal needs recovery: a read-write open must replay it (noload needs read-only)"));
+        }
+
+        Assert.That(File.ReadAllBytes(image.ImagePath), Is.EqualTo(before));
+    }
+
     private static TestImage SingleTransactionImage()
     {
         var image = BuildImage("-b 4096", 4096);
