@@ -61,9 +61,18 @@ internal sealed class JournalRecovery
     /// <summary>Tags replayed (a block logged twice counts twice, as in the kernel's nr_replays).</summary>
     public int Replays { get; private set; }
 
+    /// <summary>Revoke records read (nr_revokes).</summary>
     public int Revokes { get; private set; }
 
+    /// <summary>Tags skipped because a later-or-equal transaction revoked their block (nr_revoke_hits).</summary>
     public int RevokeHits { get; private set; }
+
+    /// <summary>
+    /// Nonzero (j_failed_commit) when a commit block failed its checksum without async_commit,
+    /// or, with v1 checksums, a commit block follows an async transaction that failed: the
+    /// kernel refuses to load such a journal after replaying what came before.
+    /// </summary>
+    public uint FailedCommit { get; private set; }
 
     /// <summary>Runs SCAN, REVOKE and REPLAY. Throws <see cref="Ext4CorruptionException"/> (or its checksum subtype) or <see cref="Ext4MountException"/>.</summary>
     public void Run()
@@ -290,12 +299,6 @@ internal sealed class JournalRecovery
             throw new Ext4ChecksumException(tagFailure!);
         }
     }
-
-    /// <summary>
-    /// Nonzero when a commit block failed its checksum without async_commit (j_failed_commit):
-    /// the kernel refuses to load such a journal after replaying what came before.
-    /// </summary>
-    public uint FailedCommit { get; private set; }
 
     /// <summary>count_tags: tags in a descriptor block, each followed by a 16-byte uuid unless SAME_UUID, up to LAST_TAG or the tail.</summary>
     private int CountTags(ReadOnlySpan<byte> block, int tail)

@@ -13,11 +13,13 @@ namespace Safemount.Ext4.Journal;
 /// Order: journal inode (s_journal_inum; external journals are refused), journal superblock,
 /// the three passes of <see cref="JournalRecovery"/> (nothing is written before they all
 /// succeeded), a fast-commit area with data for this log is refused, then the writes. Device
-/// replay writes the logged blocks and flushes, then marks the journal empty (s_start 0,
-/// s_sequence one past the end, as e2fsck does) and flushes, then clears needs_recovery in the
-/// ext4 superblock and flushes; a crash between steps leaves a volume that replays again or
-/// has nothing left to replay. Both modes clear needs_recovery in the replayed superblock
-/// (after checking its checksum, so a corrupt logged superblock is not blessed with a fresh one).
+/// replay writes the logged blocks and flushes; if the journal recorded an error (s_errno),
+/// marks the ext4 superblock with EXT4_ERROR_FS and flushes; marks the journal empty (s_start
+/// 0, s_sequence one past the end, s_errno 0, as e2fsck does) and flushes; then clears
+/// needs_recovery in the ext4 superblock and flushes. A crash between steps leaves a volume
+/// that replays again or has nothing left to replay, and never loses the recorded error. Both
+/// modes clear needs_recovery in the replayed superblock (after checking its checksum, so a
+/// corrupt logged superblock is not blessed with a fresh one).
 ///
 /// Orphan inodes are not processed: read-only serving never shows them (they are unlinked,
 /// so unreachable from the root), and the read-write engine will own orphan cleanup.
@@ -31,7 +33,8 @@ internal static class JournalReplay
     /// Replays the journal of the volume described by <paramref name="pre"/> (opened on the
     /// un-replayed device, read only to find the journal inode). With a non-null
     /// <paramref name="target"/> (which must be pre's device) the device is written; otherwise
-    /// an overlay is returned. Adds one line to <paramref name="warnings"/>.
+    /// an overlay is returned. Adds what was replayed (and a recorded journal error) to
+    /// <paramref name="warnings"/>.
     /// Throws <see cref="Ext4MountException"/>, <see cref="Ext4CorruptionException"/> (or
     /// <see cref="Ext4ChecksumException"/>) or <see cref="Ext4IOException"/>.
     /// </summary>
@@ -92,6 +95,7 @@ internal static class JournalReplay
         string summary = jsb.s_start == 0
             ? "the journal was empty"
             : $"transactions {recovery.StartTransaction}..{recovery.EndTransaction - 1}, {recovery.Plan.Count} blocks, {recovery.RevokeHits} revoked";
+
         // A journal aborted with an error carries it in s_errno; like the kernel
         // (ext4_clear_journal_err) and e2fsck, the replayed file system is then marked with
         // errors and, on the device, the journal's s_errno is cleared.
