@@ -30,8 +30,50 @@ public partial class HostileJournalTests
     {
         DirtyImage.RequireRoot();
         using var dirty = DirtyImage.Make("32M", mkfs, mount, rounds);
-        byte[] pristine = File.ReadAllBytes(dirty.ImagePath);
-        var (blockSize, liveBlocks) = LocateJournal(dirty, pristine);
+        RunMutations(dirty.ImagePath, seed);
+    }
+
+    /// <summary>
+    /// The same over a journal debugfs writes (no root needed): csum v2 with 16-bit tag
+    /// checksums and 32-bit tags, 40 transactions of three blocks, a revoke-only transaction
+    /// after every fifth.
+    /// </summary>
+    [Test]
+    public void MutatedCraftedCsumV2JournalsReplayOrFailTyped()
+    {
+        using var image = TestImage.Build(src => File.WriteAllBytes(Path.Combine(src, "data"), Enumerable.Repeat((byte)'D', 64 * 1024).ToArray()), "16M", "-b", "1024", "-O", "^64bit");
+        ulong first = ulong.Parse(Tool.Debugfs(image.ImagePath, "bmap /data 0").Trim());
+        Assert.That(first, Is.GreaterThan(1ul), "the file has blocks");
+        Assert.That(ulong.Parse(Tool.Debugfs(image.ImagePath, "bmap /data 63").Trim()), Is.EqualTo(first + 63), "and they are contiguous");
+        string payload = image.Scratch("payload");
+        var bytes = new byte[3 * 1024];
+        new Random(5).NextBytes(bytes);
+        File.WriteAllBytes(payload, bytes);
+        var cmds = new System.Text.StringBuilder("journal_open -c -v 2\n");
+        for (int t = 0; t < 40; t++)
+        {
+            ulong b = first + (ulong)(t % 20) * 3;
+            cmds.Append($"journal_write -b {b},{b + 1},{b + 2} {payload}\n");
+            if (t % 5 == 4)
+            {
+                cmds.Append($"journal_write -r {b + 1} /dev/null\n");
+            }
+        }
+
+        cmds.Append("journal_close\n");
+        string path = image.Scratch("cmds");
+        File.WriteAllText(path, cmds.ToString());
+        var r = Tool.Run("debugfs", ["-w", "-f", path, image.ImagePath]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
+        Assert.That(Tool.Check("dumpe2fs", "-h", image.ImagePath), Does.Contain("journal_checksum_v2"));
+        RunMutations(image.ImagePath, 14);
+    }
+
+    /// <summary>Runs <see cref="CasesPerImage"/> seeded mutations of the image's journal, alternating read-only and read-write opens.</summary>
+    private static void RunMutations(string imagePath, int seed)
+    {
+        byte[] pristine = File.ReadAllBytes(imagePath);
+        var (blockSize, liveBlocks) = LocateJournal(imagePath, pristine);
         Assert.That(liveBlocks, Has.Count.GreaterThan(10), "the live log is found");
 
         var image = (byte[])pristine.Clone();
@@ -192,10 +234,10 @@ public partial class HostileJournalTests
     /// The journal's extents as debugfs lists them (leaf lines "logical a - b physical c - d"),
     /// the block size, and the byte offsets of the live log's blocks (journal superblock first).
     /// </summary>
-    private static (int BlockSize, List<long> Live) LocateJournal(DirtyImage dirty, byte[] image)
+    private static (int BlockSize, List<long> Live) LocateJournal(string imagePath, byte[] image)
     {
         var extents = new List<(uint Logical, uint End, long Physical)>();
-        foreach (Match m in ExtentLine().Matches(Tool.Debugfs(dirty.ImagePath, "ex <8>")))
+        foreach (Match m in ExtentLine().Matches(Tool.Debugfs(imagePath, "ex <8>")))
         {
             extents.Add((uint.Parse(m.Groups[1].Value), uint.Parse(m.Groups[2].Value), long.Parse(m.Groups[3].Value)));
         }
@@ -211,7 +253,7 @@ public partial class HostileJournalTests
         uint maxlen = BinaryPrimitives.ReadUInt32BigEndian(image.AsSpan((int)offset + 0x10));
 
         // Live log: every block from the first logged block to the last one logdump found, wrapping at maxlen.
-        var logged = JournalReplayTests.LogBlocks(dirty.LogDump());
+        var logged = JournalReplayTests.LogBlocks(Tool.Debugfs(imagePath, "logdump"));
         var live = new List<long> { offset };
         uint first = BinaryPrimitives.ReadUInt32BigEndian(image.AsSpan((int)offset + 0x14));
         uint b = logged[0].Block;
