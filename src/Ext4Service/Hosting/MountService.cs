@@ -53,8 +53,9 @@ internal sealed class MountService
         try
         {
             // Read-write serving is not implemented yet: every mount is served read-only and
-            // the helper is told so (it then mounts MS_RDONLY and says why).
-            volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = true });
+            // the helper is told so (it then mounts MS_RDONLY and says why). noload/norecovery
+            // serves a dirty journal un-replayed, as the kernel does (the engine warns).
+            volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = true, ReplayJournal = !options.NoLoad });
             root = volume.ReadInode(NodeIds.Ext4Root);
         }
         catch (Exception e) when (RefusalCode(e) is { } code)
