@@ -27,6 +27,19 @@ public sealed partial class LayoutMatrixTests
         Assert.That(Regex.Matches(VariantImages.Debugfs(image, "stat /attrs/xattrs/big"), @"user\.v\d+ \(\d+\)").Count, Is.EqualTo(2));
     }
 
+    [TestCase("kernel-inline-data", "-O", "inline_data")]
+    [TestCase("kernel-bigalloc-16k", "-O", "bigalloc", "-C", "16384")]
+    [TestCase("kernel-b2048-i128-noflex", "-b", "2048", "-I", "128", "-O", "^flex_bg")]
+    public void KernelWrittenVariantShowsWhatTheKernelShows(string name, params string[] mkfs)
+    {
+        // The kernel as writer: inline directories it grows and converts, clusters it allocates,
+        // unwritten extents from fallocate, nanosecond times.
+        TestEnvironment.RequireMountEnvironment();
+        string image = VariantImages.KernelPopulated(_work, name, "128M", mkfs, "tree",
+            Path.Combine(TestEnvironment.ScriptsDir, "make-tree.sh"), "32", "300", "0");
+        CompareWithKernel(image, name);
+    }
+
     [Test]
     public void ProjectIdsAndFlagsMatchDebugfs()
     {
@@ -62,6 +75,31 @@ public sealed partial class LayoutMatrixTests
         CommandResult r = Mounts.ProbeSafeOnly(image, _work, activator, [Path.Combine(TestEnvironment.ScriptsDir, "fileattr-probe.py"), .. paths]);
         Assert.That(r.ExitCode, Is.Zero, $"{r}\nservice log:\n{activator.Log}");
         Assert.That(r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(expected));
+        activator.AssertServicesExit(TimeSpan.FromSeconds(15));
+        TestImages.AssertClean(image);
+    }
+
+    [Test]
+    public void DirNlinkOverflowShowsOneLinkLikeTheKernel()
+    {
+        // dir_nlink: past EXT4_LINK_MAX (65000) subdirectories the kernel stores i_links_count 1,
+        // meaning "many", and reports st_nlink 1. Too large to walk twice with treedump: the
+        // probe (lookups before readdir, then readdir counts) and statfs are the comparison.
+        TestEnvironment.RequireMountEnvironment();
+        string image = VariantImages.KernelPopulated(_work, "dir-nlink", "128M", ["-N", "70000"], "many",
+            Path.Combine(TestEnvironment.ScriptsDir, "make-subdirs.py"), "65010");
+        AssertFeatures(image, ["dir_nlink"]);
+        string output = Path.Combine(_work, "dir-nlink.out");
+        using var activator = new SocketActivator(_work);
+        CommandResult r = Mounts.ProbeBothInNamespace(image, output, _work, activator,
+            Path.Combine(TestEnvironment.ScriptsDir, "stat-probe.sh"), "many", "many/d00000", "many/d65009", ".");
+        Assert.That(r.ExitCode, Is.Zero, $"compare-mounts.sh: {r}\nservice log:\n{activator.Log}");
+        TreeDump.AssertSame(Path.Combine(output, "probe-kernel.txt"), Path.Combine(output, "probe-safe.txt"));
+        string[] probe = File.ReadAllLines(Path.Combine(output, "probe-safe.txt"));
+        Assert.That(probe[0], Does.StartWith("1 "), "the overflowed directory reports one link");
+        Assert.That(probe, Does.Contain("many entries=65012"));
+        Assert.That(File.ReadAllText(Path.Combine(output, "statfs-safe.txt")),
+            Is.EqualTo(File.ReadAllText(Path.Combine(output, "statfs-kernel.txt"))), "statfs differs");
         activator.AssertServicesExit(TimeSpan.FromSeconds(15));
         TestImages.AssertClean(image);
     }

@@ -21,6 +21,16 @@ internal static class Mounts
             ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "compare-mounts.sh"), image, output, HelperDir(work), options, .. probe],
             TimeSpan.FromMinutes(5), activator.HelperEnvironment);
 
+    /// <summary>compare-mounts.sh with TREEDUMP=0: the probe (and statfs) is the whole comparison.</summary>
+    public static CommandResult ProbeBothInNamespace(string image, string output, string work, SocketActivator activator, params string[] probe)
+    {
+        var env = activator.HelperEnvironment;
+        env["TREEDUMP"] = "0";
+        return Command.Run("unshare",
+            ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "compare-mounts.sh"), image, output, HelperDir(work), "ro", .. probe],
+            TimeSpan.FromMinutes(5), env);
+    }
+
     /// <summary>mount-probe.sh: mounts only safe.ext4 (ro) and runs <paramref name="probe"/> on it.</summary>
     public static CommandResult ProbeSafeOnly(string image, string work, SocketActivator activator, params string[] probe) =>
         Command.Run("unshare",
