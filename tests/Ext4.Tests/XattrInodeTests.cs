@@ -180,4 +180,17 @@ public class XattrInodeTests
         var e = Assert.Throws<Ext4CorruptionException>(() => opened.Volume.ListXattrNames(f));
         Assert.That(e!.Message, Does.Contain("without the ea_inode feature"));
     }
+
+    [Test]
+    public void EaInodeWithItsOwnXattrsIsCorruption()
+    {
+        using var image = BuildWithKernel();
+        uint ea = EaInodeOf(image, "user.v30000");
+        // check_igot_inode: an EA inode must not carry extended attributes itself.
+        Tool.Check("debugfs", "-w", "-R", $"ea_set <{ea}> user.nested x", image.ImagePath);
+        using var opened = image.Open();
+        var f = PathWalk.Inode(opened.Volume, "f");
+        var e = Assert.Throws<Ext4CorruptionException>(() => opened.Volume.GetXattr(f, "user.v30000"));
+        Assert.That(e!.Message, Does.Contain("extended attributes of its own"));
+    }
 }

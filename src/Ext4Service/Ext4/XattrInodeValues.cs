@@ -11,7 +11,8 @@ namespace Safemount.Ext4;
 /// Invariants checked before a byte is returned, each failure an
 /// <see cref="Ext4CorruptionException"/> (the kernel's EFSCORRUPTED/EINVAL):
 /// <list type="bullet">
-/// <item>the EA inode is not the owner, reads and passes its checksum, and carries EXT4_EA_INODE_FL;</item>
+/// <item>the EA inode is not the owner, reads and passes its checksum, carries EXT4_EA_INODE_FL,
+/// and has no extended attributes of its own (neither in-inode nor a block: check_igot_inode);</item>
 /// <item>its i_size equals e_value_size, which is at most <see cref="EXT4_XATTR_SIZE_MAX"/>;</item>
 /// <item>every block of the value is mapped (the kernel forbids holes in an EA inode);</item>
 /// <item>unless the inode is an old Lustre-style one (entry hash differs, i_mtime is the owner's
@@ -47,6 +48,14 @@ internal sealed class XattrInodeValues
         if (!ea.HasFlag(L.EXT4_EA_INODE_FL))
         {
             throw new Ext4CorruptionException($"inode {owner.Number}: EA inode {eaIno} does not have EXT4_EA_INODE_FL");
+        }
+
+        bool inodeXattrs = _v.InodeSize > L.GoodOldInodeSize
+            && L.GoodOldInodeSize + ea.ExtraIsize + 4 <= ea.Raw.Length
+            && U32(ea.Raw, L.GoodOldInodeSize + ea.ExtraIsize) == XattrLayout.EXT4_XATTR_MAGIC;
+        if (inodeXattrs || ea.FileAcl != 0)
+        {
+            throw new Ext4CorruptionException($"inode {owner.Number}: EA inode {eaIno} has extended attributes of its own");
         }
 
         if (ea.Size != size)
