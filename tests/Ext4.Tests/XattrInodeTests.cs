@@ -89,11 +89,15 @@ public class XattrInodeTests
         return 0;
     }
 
-    [TestCase("4096")]
-    [TestCase("1024")]
-    public void KernelWrittenValuesReadBackExactly(string blockSize)
+    [TestCase("4096", "metadata_csum")]
+    [TestCase("1024", "metadata_csum")]
+    [TestCase("2048", "^metadata_csum,^extent,^64bit")] // block-mapped EA inodes; value hash still crc32c(uuid seed)
+    public void KernelWrittenValuesReadBackExactly(string blockSize, string features)
     {
-        using var image = BuildWithKernel("-b", blockSize);
+        using var image = BuildWithKernel("-b", blockSize, "-O", features);
+        bool extents = !features.Contains("^extent", StringComparison.Ordinal);
+        uint ea = EaInodeOf(image, "user.v65536");
+        Assert.That(Tool.Debugfs(image.ImagePath, $"stat <{ea}>"), Does.Contain(extents ? "EXTENTS:" : "BLOCKS:"), "the EA inode maps its data as the layout says");
         using var opened = image.Open();
         var v = opened.Volume;
         Assert.That(v.Warnings, Is.Empty, "ea_inode mounts without a warning");
