@@ -24,6 +24,8 @@ public sealed partial class LayoutMatrixTests
         Assert.That(Line("attrs/dirs/flag-P"), Does.Contain("xflags=200 "));
         Assert.That(Line("attrs/xattrs/big"), Does.Match(@"xattr:user\.v65536=[0-9a-f]{131072}( |$)"));
         Assert.That(Line("attrs/acls/file"), Does.Contain("xattr:system.posix_acl_access="));
+        // 4-byte header + 500 named users + owner, group, mask, other, 8 bytes each, as the kernel returns it.
+        Assert.That(Line("attrs/acls/many-entries"), Does.Match(@"xattr:system\.posix_acl_access=[0-9a-f]{" + ((4 + (504 * 8)) * 2) + "}( |$)"));
         Assert.That(Regex.Matches(VariantImages.Debugfs(image, "stat /attrs/xattrs/big"), @"user\.v\d+ \(\d+\)").Count, Is.EqualTo(2));
     }
 

@@ -35,6 +35,12 @@ setbig user.v40000 40000 4 xattrs/dir-with-big
 echo acl > acls/file; setfacl -m u:1234:r,g:2345:rw,m::rw acls/file
 mkdir acls/dir; setfacl -m u:1234:rx -d -m u:1234:r acls/dir
 echo inherits > acls/dir/inherits
+# 500 named users: 4020 bytes in ext4's ACL format, more than a 1 KiB block holds, so with
+# ea_inode the ACL itself lives in an EA inode. (Not more: FUSE fetches ACLs into one page,
+# fs/fuse/acl.c, so an ACL over 4096 bytes in xattr form, 507 named users, reads as E2BIG
+# through any FUSE file system while the kernel's ext4 shows it.)
+echo many > acls/many-entries; chmod 0600 acls/many-entries
+python3 -c 'print("\n".join("u:%d:r" % (10000 + i) for i in range(500)))' | setfacl -M - acls/many-entries
 
 echo immutable > files/flag-i; chattr +i files/flag-i
 echo append > files/flag-a; chattr +a files/flag-a
