@@ -20,18 +20,21 @@ public sealed partial class LayoutMatrixTests
 
     private static readonly VariantLayout[] MkfsLayouts =
     [
-        new("b1024", ["-b", "1024"], ["extent", "metadata_csum"]),
-        new("b2048-i512", ["-b", "2048", "-I", "512"], ["extent", "extra_isize"]),
-        new("b4096-i128", ["-b", "4096", "-I", "128"], ["extent"]),
-        new("ext2-b2048-i128", ["-t", "ext2", "-b", "2048", "-I", "128"], ["ext_attr", "filetype"]),
-        new("ext3-b2048", ["-t", "ext3", "-b", "2048"], ["has_journal", "dir_index"]),
-        new("noflex-32bit-nohuge-nonlink", ["-O", "^flex_bg,^64bit,^huge_file,^dir_nlink,^extra_isize"], ["extent", "metadata_csum"]),
+        new("b1024", ["-b", "1024"], ["extent", "metadata_csum", "Block size:1024"]),
+        new("b2048-i512", ["-b", "2048", "-I", "512"], ["extent", "extra_isize", "Block size:2048", "Inode size:512"]),
+        new("b4096-i128", ["-b", "4096", "-I", "128"], ["extent", "Block size:4096", "Inode size:128"]),
+        new("ext2-b2048-i128", ["-t", "ext2", "-b", "2048", "-I", "128"], ["ext_attr", "filetype", "^has_journal", "^extent", "Inode size:128"]),
+        new("ext3-b2048", ["-t", "ext3", "-b", "2048"], ["has_journal", "dir_index", "^extent", "Block size:2048"]),
+        new("noflex-32bit-nohuge-nonlink", ["-O", "^flex_bg,^64bit,^huge_file,^dir_nlink,^extra_isize"],
+            ["extent", "metadata_csum", "^flex_bg", "^64bit", "^huge_file", "^dir_nlink", "^extra_isize"]),
         new("64bit-csum-seed-new-uuid", ["-O", "64bit,metadata_csum_seed"], ["64bit", "metadata_csum_seed"],
             "before=$(dumpe2fs -h \"$1\" 2>/dev/null | grep UUID); tune2fs -U random \"$1\" >/dev/null; test \"$before\" != \"$(dumpe2fs -h \"$1\" 2>/dev/null | grep UUID)\""),
         new("inline-data", ["-O", "inline_data"], ["inline_data"]),
         new("bigalloc-16k", ["-O", "bigalloc", "-C", "16384"], ["bigalloc"]),
         new("meta-bg-orphan-file", ["-O", "meta_bg,^resize_inode,orphan_file"], ["meta_bg", "orphan_file"]),
         new("sparse-super2", ["-O", "sparse_super2"], ["sparse_super2"]),
+        new("b4096-i1024-nojournal", ["-b", "4096", "-I", "1024", "-O", "^has_journal"], ["extent", "^has_journal", "Inode size:1024"]),
+        new("linear-dirs-nosparse", ["-O", "^dir_index,^sparse_super,^resize_inode"], ["extent", "^dir_index", "^sparse_super"]),
     ];
 
     private string _work = string.Empty;
@@ -70,13 +73,29 @@ public sealed partial class LayoutMatrixTests
         Assert.That(Blocks(Path.Combine(b, "safe.txt")), Is.EqualTo(Blocks(Path.Combine(a, "safe.txt"))));
     }
 
-    /// <summary>Features dumpe2fs lists must include <paramref name="expected"/>.</summary>
+    /// <summary>
+    /// Checks the variant is really there: "name" must be among dumpe2fs's features, "^name" must
+    /// not, and "Field:value" must be a header line of dumpe2fs -h.
+    /// </summary>
     private static void AssertFeatures(string image, string[] expected)
     {
-        string features = Features(image);
+        string header = VariantImages.Header(image);
+        string[] features = Features(image).Split(' ');
         foreach (string f in expected)
         {
-            Assert.That(features.Split(' '), Does.Contain(f), $"dumpe2fs features: {features}");
+            if (f.Contains(':', StringComparison.Ordinal))
+            {
+                string[] kv = f.Split(':', 2);
+                Assert.That(header, Does.Match($@"(?m)^{Regex.Escape(kv[0])}:\s+{Regex.Escape(kv[1])}\s*$"), f);
+            }
+            else if (f.StartsWith('^'))
+            {
+                Assert.That(features, Does.Not.Contain(f[1..]), $"dumpe2fs features: {string.Join(' ', features)}");
+            }
+            else
+            {
+                Assert.That(features, Does.Contain(f), $"dumpe2fs features: {string.Join(' ', features)}");
+            }
         }
     }
 
