@@ -45,6 +45,26 @@ public sealed partial class LayoutMatrixTests
         Assert.That(dumps[1], Is.Not.EqualTo(dumps[0]), "the high-bit names must hash differently signed and unsigned");
     }
 
+    [TestCase("legacy", 0)]
+    [TestCase("half_md4", 1)]
+    [TestCase("tea", 2)]
+    public void KernelBuiltUnsignedHtreeLooksUpLikeTheKernel(string algorithm, int version)
+    {
+        // The kernel itself inserting high-bit names into an indexed directory of a file system
+        // flagged EXT2_FLAGS_UNSIGNED_HASH (it then hashes with version + 3, the unsigned form).
+        TestEnvironment.RequireMountEnvironment();
+        string name = $"kernel-hash-{algorithm}-unsigned";
+        string names = Path.Combine(_work, name + ".names");
+        string after = $"debugfs -w -R 'ssv def_hash_version {algorithm}' \"$1\"; debugfs -w -R 'ssv flags 2' \"$1\"";
+        string image = VariantImages.KernelPopulatedAfter(_work, name, "32M", ["-b", "1024"], after,
+            "big", Path.Combine(TestEnvironment.ScriptsDir, "make-names.py"), "1500", "60", names, "--high-bytes");
+        Assert.That(VariantImages.Header(image), Does.Contain("unsigned_directory_hash"));
+        string htree = VariantImages.Debugfs(image, "htree /big");
+        Assert.That(htree, Does.Contain($"Hash Version: {version}"), htree[..Math.Min(400, htree.Length)]);
+        CompareWithKernel(image, name, Path.Combine(TestEnvironment.ScriptsDir, "lookup-probe.py"), "big", names);
+        AssertProbeFoundAll(name, 1500);
+    }
+
     [Test]
     public void LargeDirThreeLevelHtreeLooksUpLikeTheKernel()
     {

@@ -42,7 +42,12 @@ internal static class VariantImages
     }
 
     /// <summary>mkfs.ext4 (empty), then `SCRIPT MNT/SUBDIR ARGS...` on a kernel rw loop mount.</summary>
-    public static string KernelPopulated(string work, string name, string size, IEnumerable<string> mkfs, string subdir, string script, params string[] scriptArgs)
+    public static string KernelPopulated(string work, string name, string size, IEnumerable<string> mkfs, string subdir, string script, params string[] scriptArgs) =>
+        KernelPopulatedAfter(work, name, size, mkfs, string.Empty, subdir, script, scriptArgs);
+
+    /// <summary>As <see cref="KernelPopulated"/>, with <paramref name="after"/> (bash, image as $1)
+    /// run between mkfs and the kernel mount.</summary>
+    public static string KernelPopulatedAfter(string work, string name, string size, IEnumerable<string> mkfs, string after, string subdir, string script, params string[] scriptArgs)
     {
         string image = Path.Combine(work, name + ".img");
         var args = new List<string> { "-q", "-F", "-L", name };
@@ -51,6 +56,7 @@ internal static class VariantImages
         args.Add(size);
         CommandResult r = Command.Run("mkfs.ext4", args, TimeSpan.FromMinutes(3));
         Assert.That(r.ExitCode, Is.Zero, $"mkfs.ext4 {string.Join(' ', args)} failed: {r}");
+        RunAfter(image, after);
 
         string mnt = Path.Combine(work, name + ".kmnt");
         Directory.CreateDirectory(mnt);
