@@ -73,6 +73,27 @@ public sealed partial class LayoutMatrixTests
         Assert.That(Blocks(Path.Combine(b, "safe.txt")), Is.EqualTo(Blocks(Path.Combine(a, "safe.txt"))));
     }
 
+    [TestCase(4096)]
+    [TestCase(1024)]
+    public void HugeFileFlagCountsBlocksInFileSystemUnits(int blockSize)
+    {
+        // EXT4_HUGE_FILE_FL with huge_file: i_blocks counts file-system blocks, not 512-byte
+        // sectors (ext4_inode_blocks). debugfs sets the flag and re-expresses i_blocks in block
+        // units, which e2fsck accepts; the kernel must then report the same st_blocks as before.
+        TestEnvironment.RequireMountEnvironment();
+        string tree = Path.Combine(_work, "huge-flag.tree");
+        Directory.CreateDirectory(tree);
+        File.WriteAllBytes(Path.Combine(tree, "flagged"), new byte[32768].Select((_, i) => (byte)(i * 7)).ToArray());
+        File.WriteAllBytes(Path.Combine(tree, "plain"), new byte[32768].Select((_, i) => (byte)(i * 5)).ToArray());
+        string name = $"huge-flag-{blockSize}";
+        string after = $"debugfs -w -R 'set_inode_field /flagged flags 0xc0000' \"$1\"; debugfs -w -R 'set_inode_field /flagged blocks {32768 / blockSize}' \"$1\"";
+        string image = VariantImages.FromTree(_work, name, tree, "32M", ["-b", blockSize.ToString(System.Globalization.CultureInfo.InvariantCulture), "-O", "huge_file"], after);
+        Assert.That(VariantImages.Debugfs(image, "stat /flagged"), Does.Contain("Flags: 0xc0000"));
+        string output = CompareWithKernel(image, name);
+        string[] safe = File.ReadAllLines(Path.Combine(output, "safe.txt"));
+        Assert.That(safe.Single(l => l.StartsWith("path=flagged ", StringComparison.Ordinal)), Does.Contain(" blocks=64 "), "32 KiB in 512-byte units");
+    }
+
     /// <summary>
     /// Checks the variant is really there: "name" must be among dumpe2fs's features, "^name" must
     /// not, and "Field:value" must be a header line of dumpe2fs -h.
