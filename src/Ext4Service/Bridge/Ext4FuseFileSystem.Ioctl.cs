@@ -8,8 +8,10 @@ namespace Safemount.Ext4Service.Bridge;
 /// <summary>
 /// FUSE_IOCTL. The kernel's fileattr_get on a FUSE inode (fs/fuse/ioctl.c fuse_fileattr_get)
 /// opens the node and sends FS_IOC_GETFLAGS (out_size 4) or FS_IOC_FSGETXATTR (out_size 28);
-/// they are answered as ext4_fileattr_get answers them. The set variants are EROFS while the
-/// volume is read-only; every other command is ENOTTY, as ext4_ioctl answers unknown ones.
+/// they are answered as ext4_fileattr_get answers them. FS_IOC_GETVERSION (lsattr -v), which
+/// reaches the server as an ordinary restricted ioctl, gets i_generation as ext4_ioctl puts it:
+/// one 32-bit int. The set variants are EROFS while the volume is read-only; every other
+/// command is ENOTTY, as ext4_ioctl answers unknown ones.
 /// </summary>
 internal sealed partial class Ext4FuseFileSystem
 {
@@ -24,6 +26,18 @@ internal sealed partial class Ext4FuseFileSystem
 
     /// <summary>FS_IOC32_SETFLAGS = _IOW('f', 2, int).</summary>
     internal const uint FS_IOC32_SETFLAGS = 0x40046602;
+
+    /// <summary>FS_IOC_GETVERSION = _IOR('v', 1, long) on LP64 (also EXT4_IOC_GETVERSION_OLD).</summary>
+    internal const uint FS_IOC_GETVERSION = 0x80087601;
+
+    /// <summary>FS_IOC32_GETVERSION = _IOR('v', 1, int).</summary>
+    internal const uint FS_IOC32_GETVERSION = 0x80047601;
+
+    /// <summary>EXT4_IOC_GETVERSION = _IOR('f', 3, long) on LP64.</summary>
+    internal const uint EXT4_IOC_GETVERSION = 0x80086603;
+
+    /// <summary>EXT4_IOC32_GETVERSION = _IOR('f', 3, int).</summary>
+    internal const uint EXT4_IOC32_GETVERSION = 0x80046603;
 
     /// <summary>FS_IOC_FSGETXATTR = _IOR('X', 31, struct fsxattr).</summary>
     internal const uint FS_IOC_FSGETXATTR = 0x801C581F;
@@ -55,6 +69,27 @@ internal sealed partial class Ext4FuseFileSystem
                 }
 
                 BinaryPrimitives.WriteUInt32LittleEndian(output, Ext4Volume.UserVisibleFlags(inode!));
+                outputLength = sizeof(uint);
+                return Errno.None;
+            }
+
+            case FS_IOC_GETVERSION:
+            case FS_IOC32_GETVERSION:
+            case EXT4_IOC_GETVERSION:
+            case EXT4_IOC32_GETVERSION:
+            {
+                if (output.Length < sizeof(uint))
+                {
+                    return Errno.EINVAL;
+                }
+
+                Errno e = GetInode(nodeId, out Ext4Inode? inode);
+                if (e != Errno.None)
+                {
+                    return e;
+                }
+
+                BinaryPrimitives.WriteUInt32LittleEndian(output, inode!.Generation);
                 outputLength = sizeof(uint);
                 return Errno.None;
             }

@@ -43,7 +43,7 @@ public sealed class BridgeIoctlTests
         // on regular files) | RESERVED (not user-visible). dir: extents | PROJINHERIT | noatime.
         foreach (string cmd in new[]
         {
-            "set_inode_field /file flags 0xa0280050", "set_inode_field /file projid 42",
+            "set_inode_field /file flags 0xa0280050", "set_inode_field /file projid 42", "set_inode_field /file generation 0x9abcdef1",
             "set_inode_field /dir flags 0x20080080", "set_inode_field /dir projid 2000000000",
         })
         {
@@ -104,6 +104,18 @@ public sealed class BridgeIoctlTests
         (_, o) = Call(Node("dir"), FsGetXattr, 28, directory: true);
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(o), Is.EqualTo(0x200u | 0x40u), "FS_XFLAG_PROJINHERIT | FS_XFLAG_NOATIME");
         Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(o.AsSpan(12)), Is.EqualTo(2000000000u));
+    }
+
+    [TestCase(0x80087601u)] // FS_IOC_GETVERSION
+    [TestCase(0x80047601u)] // FS_IOC32_GETVERSION
+    [TestCase(0x80086603u)] // EXT4_IOC_GETVERSION
+    public void GetVersionIsTheGeneration(uint cmd)
+    {
+        ulong file = Node("file");
+        var (e, o) = Call(file, cmd, 8);
+        Assert.That(e, Is.EqualTo(Errno.None));
+        Assert.That(o, Has.Length.EqualTo(4), "ext4 puts one int");
+        Assert.That(BinaryPrimitives.ReadUInt32LittleEndian(o), Is.EqualTo(0x9abcdef1u), "i_generation as debugfs set it");
     }
 
     [Test]

@@ -3,8 +3,8 @@
 safe.ext4 mount of the same image: lstat fields (mode, ino, nlink, uid, gid, rdev, size,
 blocks, blksize, atime/mtime/ctime in ns, btime in ns via statx), a content hash, the symlink
 target, every xattr (name and hex value), the sorted readdir set of each directory, and for
-regular files and directories the inode flags (FS_IOC_GETFLAGS) and the fsxattr xflags and
-project id (FS_IOC_FSGETXATTR), the two requests the kernel's fileattr_get serves.
+regular files and directories the inode flags (FS_IOC_GETFLAGS), the fsxattr xflags and
+project id (FS_IOC_FSGETXATTR) and the generation (FS_IOC_GETVERSION, as lsattr -v).
 
 Usage: treedump.py ROOT [--no-atime]
 """
@@ -43,6 +43,7 @@ class Statx(ctypes.Structure):
 
 FS_IOC_GETFLAGS = 0x80086601     # _IOR('f', 1, long)
 FS_IOC_FSGETXATTR = 0x801C581F   # _IOR('X', 31, struct fsxattr), 28 bytes
+FS_IOC_GETVERSION = 0x80087601   # _IOR('v', 1, long); ext4 writes one int
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.statx.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.POINTER(Statx)]
@@ -87,7 +88,7 @@ def xattrs(path):
 
 
 def file_attributes(path, is_dir):
-    """flags=, xflags=, extsize=, nextents=, projid= as the kernel's fileattr_get reports them."""
+    """flags=, xflags=, extsize=, nextents=, projid= as the kernel's fileattr_get reports them, and generation=."""
     flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_DIRECTORY if is_dir else 0)
     try:
         fd = os.open(path, flags)
@@ -106,6 +107,11 @@ def file_attributes(path, is_dir):
             out.append("xflags=%x extsize=%d nextents=%d projid=%d cowextsize=%d" % (xflags, extsize, nextents, projid, cowextsize))
         except OSError as e:
             out.append("fsxattr=error:%d" % e.errno)
+        try:
+            buf = fcntl.ioctl(fd, FS_IOC_GETVERSION, bytes(8))
+            out.append("generation=%d" % struct.unpack_from("<I", buf)[0])
+        except OSError as e:
+            out.append("generation=error:%d" % e.errno)
     finally:
         os.close(fd)
     return out
