@@ -14,10 +14,28 @@ internal static class Mounts
         return dir;
     }
 
-    public static CommandResult CompareInNamespace(string image, string output, string work, string options, SocketActivator activator) =>
+    /// <summary>compare-mounts.sh; <paramref name="probe"/> (a command and its arguments after the
+    /// mount directory) runs on each fresh mount before the dumps.</summary>
+    public static CommandResult CompareInNamespace(string image, string output, string work, string options, SocketActivator activator, params string[] probe) =>
         Command.Run("unshare",
-            ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "compare-mounts.sh"), image, output, HelperDir(work), options],
+            ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "compare-mounts.sh"), image, output, HelperDir(work), options, .. probe],
             TimeSpan.FromMinutes(5), activator.HelperEnvironment);
+
+    /// <summary>compare-mounts.sh with TREEDUMP=0: the probe (and statfs) is the whole comparison.</summary>
+    public static CommandResult ProbeBothInNamespace(string image, string output, string work, SocketActivator activator, params string[] probe)
+    {
+        var env = activator.HelperEnvironment;
+        env["TREEDUMP"] = "0";
+        return Command.Run("unshare",
+            ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "compare-mounts.sh"), image, output, HelperDir(work), "ro", .. probe],
+            TimeSpan.FromMinutes(5), env);
+    }
+
+    /// <summary>mount-probe.sh: mounts only safe.ext4 (ro) and runs <paramref name="probe"/> on it.</summary>
+    public static CommandResult ProbeSafeOnly(string image, string work, SocketActivator activator, params string[] probe) =>
+        Command.Run("unshare",
+            ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "mount-probe.sh"), image, Path.Combine(work, "mnt-probe"), HelperDir(work), .. probe],
+            TimeSpan.FromMinutes(2), activator.HelperEnvironment);
 
     /// <summary>Runs `mount -t safe.ext4 [-o OPTIONS] SOURCE DIR` in a namespace and unmounts if it
     /// succeeded; prints "exit=N" last.</summary>

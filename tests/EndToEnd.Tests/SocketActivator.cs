@@ -17,6 +17,9 @@ internal sealed class SocketActivator : IDisposable
     {
         SocketPath = Path.Combine(workDir, "ext4.sock");
         LogPath = Path.Combine(workDir, "service.log");
+        // A socket file left by an earlier activator in the same directory would satisfy the
+        // wait below before the new listener is bound, and a quick client gets ECONNREFUSED.
+        File.Delete(SocketPath);
         var psi = new ProcessStartInfo("/bin/bash") { UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(

@@ -34,6 +34,8 @@ public class AbiLayoutTests
         (typeof(FuseGetxattrIn), 8),
         (typeof(FuseGetxattrOut), 8),
         (typeof(FuseAccessIn), 8),
+        (typeof(FuseIoctlIn), 32),
+        (typeof(FuseIoctlOut), 16),
         (typeof(FuseInterruptIn), 8),
         (typeof(FuseSyncfsIn), 8),
         (typeof(FuseStatxIn), 24),

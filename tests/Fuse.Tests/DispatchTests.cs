@@ -281,7 +281,7 @@ public class DispatchTests
     }
 
     [TestCase(31u)]   // GETLK
-    [TestCase(39u)]   // IOCTL
+    [TestCase(37u)]   // BMAP (IOCTL is served: IoctlDispatchTests)
     [TestCase(46u)]   // LSEEK
     [TestCase(4095u)] // unknown
     public void OtherOpcodesAnswerEnosys(uint opcode)

@@ -241,6 +241,29 @@ internal sealed class TestFileSystem : IFuseFileSystem
         return Errno.None;
     }
 
+    /// <summary>FUSE_IOCTL command that copies its input to its output; others are ENOTTY.</summary>
+    public const uint EchoIoctl = 0xC0085A01;
+
+    public ConcurrentQueue<(ulong Node, ulong Fh, uint Cmd, bool Directory)> Ioctls { get; } = new();
+
+    /// <summary>When set, Ioctl claims this many output bytes whatever the output size.</summary>
+    public int? IoctlOverclaim { get; init; }
+
+    public Errno Ioctl(in FuseRequestContext ctx, ulong nodeId, ulong fh, uint cmd, bool directory, ReadOnlySpan<byte> input, Span<byte> output, out int outputLength)
+    {
+        Ioctls.Enqueue((nodeId, fh, cmd, directory));
+        outputLength = 0;
+        if (cmd != EchoIoctl)
+        {
+            return Errno.ENOTTY;
+        }
+
+        int n = Math.Min(input.Length, output.Length);
+        input[..n].CopyTo(output);
+        outputLength = IoctlOverclaim ?? n;
+        return Errno.None;
+    }
+
     public Errno Access(in FuseRequestContext ctx, ulong nodeId, uint mask) => (mask & 2) != 0 ? Errno.EROFS : Errno.None;
 
     public Errno Flush(in FuseRequestContext ctx, ulong nodeId, ulong fh) => Errno.None;

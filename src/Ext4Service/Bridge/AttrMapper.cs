@@ -7,12 +7,15 @@ namespace Safemount.Ext4Service.Bridge;
 /// ext4 driver fills struct kstat (ext4_getattr / generic_fillattr).</summary>
 internal static class AttrMapper
 {
+    /// <summary>EXT4_INLINE_DATA_FL (ext4.h).</summary>
+    private const uint EXT4_INLINE_DATA_FL = 0x10000000;
+
     public static FuseAttr ToAttr(Ext4Inode inode, uint blockSize) => new()
     {
         // The stable on-disk inode number, so st_ino matches the kernel's ext4 mount.
         Ino = inode.Number,
         Size = (ulong)inode.Size,
-        Blocks = inode.Blocks512,
+        Blocks = inode.Blocks512 + InlineDataSectors(inode),
         Atime = inode.AtimeSeconds,
         AtimeNsec = inode.AtimeNanoseconds,
         Mtime = inode.MtimeSeconds,
@@ -35,6 +38,14 @@ internal static class AttrMapper
         Btime = inode.CrtimeSeconds,
         BtimeNsec = inode.CrtimeNanoseconds,
     };
+
+    /// <summary>
+    /// ext4_file_getattr (fs/ext4/file.c): a regular file whose data lives in the inode reports
+    /// (i_size + 511) / 512 extra sectors, so that tar and rsync do not take it for sparse.
+    /// Directories and symlinks go through ext4_getattr, which adds nothing.
+    /// </summary>
+    public static ulong InlineDataSectors(Ext4Inode inode) =>
+        inode.IsRegular && (inode.Flags & EXT4_INLINE_DATA_FL) != 0 ? ((ulong)inode.Size + 511) >> 9 : 0;
 
     /// <summary>new_encode_dev (include/linux/kdev_t.h): fuse_attr.rdev is decoded with
     /// new_decode_dev by the kernel.</summary>

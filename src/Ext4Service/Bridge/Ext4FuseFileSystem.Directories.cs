@@ -58,10 +58,10 @@ internal sealed partial class Ext4FuseFileSystem
             }
 
             Ext4Inode? child = dot ? null : _volume.ReadInode(d.Inode);
-            if (dot || child!.LinksCount == 0)
+            if (dot || child!.LinksCount == 0 || IsEaInode(child))
             {
-                // Dots, and names of deleted inodes (listed as the kernel lists them; a LOOKUP
-                // of one fails with EUCLEAN):
+                // Dots, and names of deleted inodes or of EA inodes (listed as the kernel lists
+                // them; a LOOKUP of one fails with EUCLEAN):
                 // Node id 0: no attributes, no lookup; the dirent still carries the inode
                 // number (glibc's readdir skips records whose d_ino is 0).
                 if (!writer.TryAddPlus(new FuseEntry(0, 0, new FuseAttr { Ino = d.Inode }), i + 1, dt == 0 && dot ? 4 : dt, d.Name))

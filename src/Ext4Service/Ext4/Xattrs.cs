@@ -10,16 +10,24 @@ namespace Safemount.Ext4;
 /// in-inode area after i_extra_isize (ext4_xattr_ibody_header magic, value offsets relative
 /// to the first entry) and the external block i_file_acl (ext4_xattr_header with h_blocks 1,
 /// value offsets relative to the block, crc32c under metadata_csum). Entries and values are
-/// bounds-checked against their region. Values stored in an EA inode (ea_inode) are refused at
-/// mount, so a non-zero e_value_inum is corruption. Names are decoded as UTF-8.
+/// bounds-checked against their region. A non-zero e_value_inum (ea_inode) puts the value in an
+/// EA inode instead (<see cref="XattrInodeValues"/>); it is corruption without the feature or
+/// outside [s_first_ino, s_inodes_count], as in the kernel's check_xattrs. Names are decoded as UTF-8.
 /// </summary>
 internal sealed class Xattrs
 {
     private readonly Ext4Volume _v;
+    private readonly XattrInodeValues _eaInodes;
 
-    public Xattrs(Ext4Volume volume) => _v = volume;
+    public Xattrs(Ext4Volume volume)
+    {
+        _v = volume;
+        _eaInodes = new XattrInodeValues(volume);
+    }
 
-    private readonly record struct Entry(byte Index, byte[] Name, int ValueStart, int ValueSize);
+    /// <summary>One parsed entry; <see cref="ValueInum"/> != 0 means the value lives in that EA inode
+    /// and <see cref="ValueStart"/> is meaningless.</summary>
+    private readonly record struct Entry(byte Index, byte[] Name, int ValueStart, int ValueSize, uint ValueInum, uint Hash);
 
     public IReadOnlyList<string> ListNames(Ext4Inode inode)
     {
@@ -51,7 +59,9 @@ internal sealed class Xattrs
                     continue;
                 }
 
-                var value = region.AsSpan(e.ValueStart, e.ValueSize);
+                ReadOnlySpan<byte> value = e.ValueInum != 0
+                    ? _eaInodes.Read(inode, e.ValueInum, e.Hash, e.Name, e.ValueSize)
+                    : region.AsSpan(e.ValueStart, e.ValueSize);
                 return e.Index is X.EXT4_XATTR_INDEX_POSIX_ACL_ACCESS or X.EXT4_XATTR_INDEX_POSIX_ACL_DEFAULT
                     ? PosixAcl.ToXattr(inode.Number, value)
                     : value.ToArray();
@@ -74,7 +84,7 @@ internal sealed class Xattrs
 
         foreach (var e in entries)
         {
-            if (e.Index == index && name.SequenceEqual(e.Name))
+            if (e.Index == index && name.SequenceEqual(e.Name) && e.ValueInum == 0)
             {
                 return region.AsSpan(e.ValueStart, e.ValueSize).ToArray();
             }
@@ -164,7 +174,7 @@ internal sealed class Xattrs
     /// Every entry must fit before the region end, and every value must lie after the
     /// terminator and inside the region.
     /// </summary>
-    private static List<Entry> ParseEntries(Ext4Inode inode, byte[] region, int first, string where)
+    private List<Entry> ParseEntries(Ext4Inode inode, byte[] region, int first, string where)
     {
         var entries = new List<Entry>();
         int o = first;
@@ -193,23 +203,41 @@ internal sealed class Xattrs
             }
 
             uint valueInum = BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_inum));
+            uint valueSize = BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_size));
             if (valueInum != 0)
             {
-                throw new Ext4CorruptionException($"{where}: entry at {o} stores its value in inode {valueInum} (ea_inode is not supported)");
+                var sb = _v.Sb;
+                if (!sb.HasIncompat(Ext4Features.INCOMPAT_EA_INODE))
+                {
+                    throw new Ext4CorruptionException($"{where}: entry at {o} names EA inode {valueInum} without the ea_inode feature");
+                }
+
+                uint firstIno = sb.s_rev_level == 0 ? 11u : sb.s_first_ino;   // EXT4_FIRST_INO
+                if (valueInum < firstIno || valueInum > sb.s_inodes_count)
+                {
+                    throw new Ext4CorruptionException($"{where}: entry at {o} has bad e_value_inum {valueInum}");
+                }
+            }
+
+            if (valueSize > XattrInodeValues.EXT4_XATTR_SIZE_MAX)
+            {
+                throw new Ext4CorruptionException($"{where}: entry at {o} has value size {valueSize} (max {XattrInodeValues.EXT4_XATTR_SIZE_MAX})");
             }
 
             entries.Add(new Entry(
                 region[o + X.e_name_index],
                 region.AsSpan(o + X.e_name, nameLen).ToArray(),
                 BinaryPrimitives.ReadUInt16LittleEndian(region.AsSpan(o + X.e_value_offs)),
-                (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_size)), int.MaxValue)));
+                (int)valueSize,
+                valueInum,
+                BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_hash))));
             o += len;
         }
 
         int entriesEnd = o + 4;
         foreach (var e in entries)
         {
-            if (e.ValueSize == 0)
+            if (e.ValueSize == 0 || e.ValueInum != 0)
             {
                 continue;
             }

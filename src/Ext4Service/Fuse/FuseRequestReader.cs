@@ -92,6 +92,19 @@ internal ref struct FuseRequestReader
         return value;
     }
 
+    /// <summary>Reads exactly <paramref name="count"/> raw bytes (alleged by the kernel, so checked).</summary>
+    public ReadOnlySpan<byte> ReadBytes(uint count)
+    {
+        if ((uint)this.remaining.Length < count)
+        {
+            throw new FuseMalformedRequestException($"{count} data bytes announced, {this.remaining.Length} left");
+        }
+
+        ReadOnlySpan<byte> data = this.remaining[..(int)count];
+        this.remaining = this.remaining[(int)count..];
+        return data;
+    }
+
     /// <summary>Reads a NUL-terminated name (1..<see cref="FuseAbi.NameMax"/> bytes) and returns
     /// it without the NUL.</summary>
     public ReadOnlySpan<byte> ReadName()

@@ -117,6 +117,7 @@ public sealed partial class FuseSession
             case FuseOpcode.FUSE_GETXATTR: this.HandleXattr(ctx, ref reader, reply, list: false); break;
             case FuseOpcode.FUSE_LISTXATTR: this.HandleXattr(ctx, ref reader, reply, list: true); break;
             case FuseOpcode.FUSE_ACCESS: this.HandleAccess(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_IOCTL: this.HandleIoctl(ctx, ref reader, reply); break;
             case FuseOpcode.FUSE_FLUSH: this.HandleFlush(ctx, ref reader, reply); break;
             case FuseOpcode.FUSE_FSYNC: this.HandleFsync(ctx, ref reader, reply, directory: false); break;
             case FuseOpcode.FUSE_FSYNCDIR: this.HandleFsync(ctx, ref reader, reply, directory: true); break;

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Safemount.Fuse.Abi;
 using Safemount.Shared.Interop;
 
@@ -335,6 +336,43 @@ public sealed partial class FuseSession
 
         data.CopyTo(reply.Payload);
         reply.Send(data.Length);
+    }
+
+    /// <summary>
+    /// IOCTL, restricted form only (fs/fuse/ioctl.c fuse_do_ioctl, fuse_priv_ioctl): the input
+    /// is in_size bytes after fuse_ioctl_in, and the reply is fuse_ioctl_out plus at most
+    /// out_size bytes. UNRESTRICTED (CUSE) requests would need RETRY iovecs and get ENOTTY.
+    /// </summary>
+    private void HandleIoctl(in FuseRequestContext ctx, ref FuseRequestReader reader, FuseReplyWriter reply)
+    {
+        FuseIoctlIn ioIn = reader.Read<FuseIoctlIn>();
+        ReadOnlySpan<byte> input = reader.ReadBytes(ioIn.InSize);
+        var flags = (FuseIoctlFlags)ioIn.Flags;
+        if ((flags & FuseIoctlFlags.FUSE_IOCTL_UNRESTRICTED) != 0)
+        {
+            reply.SendError(Errno.ENOTTY);
+            return;
+        }
+
+        Span<byte> payload = reply.Payload;
+        int room = payload.Length - FuseIoctlOut.SizeOf;
+        Span<byte> output = payload.Slice(FuseIoctlOut.SizeOf, (int)Math.Min(ioIn.OutSize, (uint)room));
+        Errno rc = this.fs.Ioctl(ctx, ctx.NodeId, ioIn.Fh, ioIn.Cmd, (flags & FuseIoctlFlags.FUSE_IOCTL_DIR) != 0, input, output, out int written);
+        if (rc != Errno.None)
+        {
+            reply.SendError(rc);
+            return;
+        }
+
+        if ((uint)written > (uint)output.Length)
+        {
+            FuseLog.InvalidResult(this.logger, FuseOpcode.FUSE_IOCTL, ctx.Unique, $"{written} output bytes for out_size {ioIn.OutSize}");
+            reply.SendError(Errno.EIO);
+            return;
+        }
+
+        MemoryMarshal.Write(payload, new FuseIoctlOut());
+        reply.Send(FuseIoctlOut.SizeOf + written);
     }
 
     private void HandleAccess(in FuseRequestContext ctx, ref FuseRequestReader reader, FuseReplyWriter reply)

@@ -58,6 +58,14 @@ public interface IFuseFileSystem
     /// <summary>NUL-separated (and NUL-terminated) attribute names.</summary>
     Errno ListXattr(in FuseRequestContext ctx, ulong nodeId, out byte[] names);
 
+    /// <summary>
+    /// FUSE_IOCTL (restricted: the kernel decoded the sizes from <paramref name="cmd"/>, as for
+    /// fileattr_get's FS_IOC_GETFLAGS and FS_IOC_FSGETXATTR). <paramref name="input"/> holds the
+    /// caller's in_size bytes; write at most <paramref name="output"/>.Length (out_size) bytes
+    /// and set <paramref name="outputLength"/>. Unknown commands: ENOTTY.
+    /// </summary>
+    Errno Ioctl(in FuseRequestContext ctx, ulong nodeId, ulong fh, uint cmd, bool directory, ReadOnlySpan<byte> input, Span<byte> output, out int outputLength);
+
     /// <summary><paramref name="mask"/>: R_OK 4, W_OK 2, X_OK 1, F_OK 0.</summary>
     Errno Access(in FuseRequestContext ctx, ulong nodeId, uint mask);
 

@@ -2,13 +2,17 @@
 """Prints one canonical line per path under ROOT, for comparing a kernel ext4 mount with a
 safe.ext4 mount of the same image: lstat fields (mode, ino, nlink, uid, gid, rdev, size,
 blocks, blksize, atime/mtime/ctime in ns, btime in ns via statx), a content hash, the symlink
-target, every xattr (name and hex value), and the sorted readdir set of each directory.
+target, every xattr (name and hex value), the sorted readdir set of each directory, and for
+regular files and directories the inode flags (FS_IOC_GETFLAGS), the fsxattr xflags and
+project id (FS_IOC_FSGETXATTR) and the generation (FS_IOC_GETVERSION, as lsattr -v).
 
 Usage: treedump.py ROOT [--no-atime]
 """
 import ctypes
+import fcntl
 import hashlib
 import os
+import struct
 import stat
 import subprocess
 import sys
@@ -36,6 +40,10 @@ class Statx(ctypes.Structure):
         ("spare", ctypes.c_uint64 * 14),
     ]
 
+
+FS_IOC_GETFLAGS = 0x80086601     # _IOR('f', 1, long)
+FS_IOC_FSGETXATTR = 0x801C581F   # _IOR('X', 31, struct fsxattr), 28 bytes
+FS_IOC_GETVERSION = 0x80087601   # _IOR('v', 1, long); ext4 writes one int
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.statx.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_uint, ctypes.POINTER(Statx)]
@@ -79,6 +87,36 @@ def xattrs(path):
     return out
 
 
+def file_attributes(path, is_dir):
+    """flags=, xflags=, extsize=, nextents=, projid= as the kernel's fileattr_get reports them, and generation=."""
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC | (os.O_DIRECTORY if is_dir else 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        return ["fileattr=open-error:%d" % e.errno]
+    out = []
+    try:
+        try:
+            buf = fcntl.ioctl(fd, FS_IOC_GETFLAGS, bytes(8))
+            out.append("flags=%08x" % struct.unpack_from("<I", buf)[0])
+        except OSError as e:
+            out.append("flags=error:%d" % e.errno)
+        try:
+            buf = fcntl.ioctl(fd, FS_IOC_FSGETXATTR, bytes(28))
+            xflags, extsize, nextents, projid, cowextsize = struct.unpack_from("<5I", buf)
+            out.append("xflags=%x extsize=%d nextents=%d projid=%d cowextsize=%d" % (xflags, extsize, nextents, projid, cowextsize))
+        except OSError as e:
+            out.append("fsxattr=error:%d" % e.errno)
+        try:
+            buf = fcntl.ioctl(fd, FS_IOC_GETVERSION, bytes(8))
+            out.append("generation=%d" % struct.unpack_from("<I", buf)[0])
+        except OSError as e:
+            out.append("generation=error:%d" % e.errno)
+    finally:
+        os.close(fd)
+    return out
+
+
 def describe(root, rel, with_atime):
     path = os.path.join(root, rel) if rel else root
     s = statx(path)
@@ -106,6 +144,8 @@ def describe(root, rel, with_atime):
         # "." and ".." as readdir(3) returns them, with their d_ino (os.listdir hides them).
         dots = subprocess.run(["ls", "-1aiU", path], check=True, capture_output=True).stdout.split(b"\n")
         fields.append("dots=" + ",".join(sorted(l.strip().decode() for l in dots if l.strip().split(b" ", 1)[-1] in (b".", b".."))))
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        fields.extend(file_attributes(path, stat.S_ISDIR(mode)))
     fields.extend("xattr:" + x for x in xattrs(path))
     return " ".join(fields)
 

@@ -58,12 +58,12 @@ internal static class Ext4Features
     public const uint INCOMPAT_CASEFOLD = 0x20000;
 
     /// <summary>
-    /// INCOMPAT features the reader implements. needs_recovery is handled separately;
-    /// ea_inode, encrypt, casefold, mmp, compression, journal_dev and dirdata are refused.
+    /// INCOMPAT features the reader implements (ea_inode: see XattrInodeValues). needs_recovery is handled separately;
+    /// encrypt, casefold, mmp, compression, journal_dev and dirdata are refused.
     /// </summary>
     public const uint SupportedIncompat =
         INCOMPAT_FILETYPE | INCOMPAT_META_BG | INCOMPAT_EXTENTS | INCOMPAT_64BIT |
-        INCOMPAT_FLEX_BG | INCOMPAT_CSUM_SEED | INCOMPAT_LARGEDIR | INCOMPAT_INLINE_DATA;
+        INCOMPAT_FLEX_BG | INCOMPAT_EA_INODE | INCOMPAT_CSUM_SEED | INCOMPAT_LARGEDIR | INCOMPAT_INLINE_DATA;
 
     /// <summary>RO_COMPAT features the reader understands; any other bit forces read-only with a warning.</summary>
     public const uint SupportedRoCompat =
