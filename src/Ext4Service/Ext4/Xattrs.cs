@@ -131,7 +131,7 @@ internal sealed class Xattrs
     private byte[] ReadXattrBlock(Ext4Inode inode)
     {
         ulong nr = inode.FileAcl;
-        byte[] block = _v.ReadMetadataBlock(nr, $"inode {inode.Number} xattr block");
+        byte[] block = _v.ReadInodeMetadataBlock(inode, nr, $"inode {inode.Number} xattr block");
         uint magic = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(X.h_magic));
         uint blocks = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(X.h_blocks));
         if (magic != X.EXT4_XATTR_MAGIC || blocks != 1)
