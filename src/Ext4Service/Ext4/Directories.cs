@@ -73,7 +73,27 @@ internal sealed partial class Directories
         }
     }
 
+    /// <summary>
+    /// The inode number <paramref name="name"/> names, 0 when absent. As ext4_lookup does
+    /// (ext4_valid_inum), a found number must be the root or lie in [s_first_ino,
+    /// s_inodes_count]: a name for a reserved inode (journal, resize, bad blocks...) is corruption.
+    /// </summary>
     public uint Lookup(Ext4Inode dir, ReadOnlySpan<byte> name)
+    {
+        uint ino = Find(dir, name);
+        uint firstIno = _v.Sb.s_rev_level == 0 ? GoodOldFirstIno : _v.Sb.s_first_ino;
+        if (ino != 0 && ino != InodeLayout.EXT4_ROOT_INO && (ino < firstIno || ino > _v.Sb.s_inodes_count))
+        {
+            throw new Ext4CorruptionException($"directory inode {dir.Number}: entry names reserved or invalid inode {ino}");
+        }
+
+        return ino;
+    }
+
+    /// <summary>EXT4_GOOD_OLD_FIRST_INO: the first non-reserved inode of revision 0 file systems.</summary>
+    internal const uint GoodOldFirstIno = 11;
+
+    private uint Find(Ext4Inode dir, ReadOnlySpan<byte> name)
     {
         RequireDirectory(dir);
         if (name.IsEmpty || name.Length > D.EXT4_NAME_LEN)

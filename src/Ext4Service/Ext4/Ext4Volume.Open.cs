@@ -158,6 +158,11 @@ public sealed partial class Ext4Volume
             throw new Ext4MountException($"invalid inodes per group {sb.s_inodes_per_group}");
         }
 
+        if (sb.s_rev_level > 0 && sb.s_first_ino < Directories.GoodOldFirstIno)
+        {
+            throw new Ext4MountException($"invalid first inode {sb.s_first_ino}");
+        }
+
         if (sb.s_first_data_block > 1 || sb.s_first_data_block >= sb.s_blocks_count)
         {
             throw new Ext4MountException($"invalid first data block {sb.s_first_data_block}");

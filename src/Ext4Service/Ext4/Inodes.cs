@@ -11,6 +11,9 @@ namespace Safemount.Ext4;
 /// </summary>
 internal sealed class Inodes
 {
+    /// <summary>EXT4_BOOT_LOADER_INO: may legitimately have no links.</summary>
+    private const uint BootLoaderInode = 5;
+
     private readonly Ext4Volume _v;
 
     public Inodes(Ext4Volume volume) => _v = volume;
@@ -109,6 +112,14 @@ internal sealed class Inodes
             }
         }
 
+        // __ext4_iget: an inode with no links is deleted or was never allocated (the kernel answers
+        // ESTALE for it outside orphan processing); the boot loader inode is the one exception.
+        ushort links = U16(r, L.i_links_count);
+        if (links == 0 && ino != BootLoaderInode)
+        {
+            throw new Ext4CorruptionException($"inode {ino}: deleted or unallocated (i_links_count 0)");
+        }
+
         if ((flags & L.EXT4_INLINE_DATA_FL) != 0 && !sb.HasIncompat(Ext4Features.INCOMPAT_INLINE_DATA))
         {
             throw new Ext4CorruptionException($"inode {ino}: inline data flag set but the feature is off");
@@ -126,7 +137,7 @@ internal sealed class Inodes
             Uid = U16(r, L.i_uid) | ((uint)U16(r, L.l_i_uid_high) << 16),
             Gid = U16(r, L.i_gid) | ((uint)U16(r, L.l_i_gid_high) << 16),
             Size = size,
-            LinksCount = U16(r, L.i_links_count),
+            LinksCount = links,
             AtimeSeconds = atime,
             AtimeNanoseconds = atimeNs,
             MtimeSeconds = mtime,

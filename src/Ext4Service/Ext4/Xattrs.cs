@@ -192,6 +192,12 @@ internal sealed class Xattrs
                 throw new Ext4CorruptionException($"{where}: bad entry at {o} (name_len {nameLen})");
             }
 
+            if (region.AsSpan(o + X.e_name, nameLen).IndexOf((byte)0) >= 0)
+            {
+                // check_xattrs: "bad e_name length" (a NUL would split the name in a listxattr reply).
+                throw new Ext4CorruptionException($"{where}: entry at {o} has a NUL in its name");
+            }
+
             uint valueInum = BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_inum));
             if (valueInum != 0)
             {

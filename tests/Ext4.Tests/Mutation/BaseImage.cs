@@ -41,6 +41,15 @@ internal sealed partial class BaseImage
 
     public IEnumerable<MetadataRegion> OfKind(RegionKind kind) => Regions.Where(r => r.Kind == kind);
 
+    /// <summary>The kinds present, in enum order.</summary>
+    public IReadOnlyList<RegionKind> Kinds => _kinds ??= [.. Regions.Select(r => r.Kind).Distinct().Order()];
+
+    /// <summary>The regions of one kind (cached; the map never changes).</summary>
+    public IReadOnlyList<MetadataRegion> RegionsOf(RegionKind kind) => _byKind[(int)kind] ??= [.. OfKind(kind)];
+
+    private readonly IReadOnlyList<MetadataRegion>?[] _byKind = new IReadOnlyList<MetadataRegion>?[Enum.GetValues<RegionKind>().Length];
+    private IReadOnlyList<RegionKind>? _kinds;
+
     public static BaseImage Get(BaseLayout layout) =>
         Cache.GetOrAdd(layout.Name, _ => new Lazy<BaseImage>(() => Build(layout), LazyThreadSafetyMode.ExecutionAndPublication)).Value;
 

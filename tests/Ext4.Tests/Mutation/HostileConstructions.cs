@@ -69,8 +69,9 @@ internal static class HostileConstructions
 
     private static ulong First(MutatedImage img, RegionKind kind) => img.Base.OfKind(kind).First().Block;
 
+    /// <summary>A backup superblock's block when there is one, else the primary's (block 0 with 4 KiB blocks is refused as at or below s_first_data_block).</summary>
     private static ulong SuperblockBlock(MutatedImage img) =>
-        img.Base.BlockSize == 1024 ? 1UL : img.Base.OfKind(RegionKind.BackupSuperblock).Select(r => r.Block).DefaultIfEmpty(0UL).First();
+        img.Base.OfKind(RegionKind.BackupSuperblock).Select(r => r.Block).DefaultIfEmpty(img.Base.BlockSize == 1024 ? 1UL : 0UL).First();
 
     private static ulong? JournalBlock(MutatedImage img) =>
         img.Base.Inodes.Values.FirstOrDefault(f => f.Parent == 0 && f.FirstDataBlock != 0)?.FirstDataBlock;

@@ -50,7 +50,9 @@ internal static class MutationRunner
                     Volatile.Write(ref current[id].Start, Stopwatch.GetTimestamp());
                     current[id].Job = job;
                     long before = GC.GetAllocatedBytesForCurrentThread();
+                    long started = Stopwatch.GetTimestamp();
                     var result = TreeWalker.Walk(img, buffer, img.Base.InodesCount);
+                    var walk = Stopwatch.GetElapsedTime(started);
                     long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
                     Volatile.Write(ref current[id].Start, 0);
                     if (result.Unexpected != null)
@@ -63,7 +65,7 @@ internal static class MutationRunner
                     }
                     else
                     {
-                        tally.Add(job, strategy, result);
+                        tally.Add(job, strategy, result, allocated, walk);
                     }
                 }
             })

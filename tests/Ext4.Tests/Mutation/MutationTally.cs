@@ -41,11 +41,26 @@ internal sealed partial class MutationTally
         }
     }
 
-    public void Add(MutationJob job, string strategy, WalkResult r)
+    /// <summary>Largest per-image allocation and walk time seen, with the job (the margins under the bounds).</summary>
+    public (long Bytes, string Job) MaxAllocation { get; private set; }
+
+    public (TimeSpan Time, string Job) MaxWalk { get; private set; }
+
+    public void Add(MutationJob job, string strategy, WalkResult r, long allocated, TimeSpan walk)
     {
         lock (_lock)
         {
             Images++;
+            if (allocated > MaxAllocation.Bytes)
+            {
+                MaxAllocation = (allocated, job.ToString());
+            }
+
+            if (walk > MaxWalk.Time)
+            {
+                MaxWalk = (walk, job.ToString());
+            }
+
             Sealed += strategy.EndsWith("+sealed", StringComparison.Ordinal) ? 1 : 0;
             Bump(_byLayout, job.Layout.Name, r.Kind);
             Bump(_byStrategy, strategy, r.Kind);
@@ -78,6 +93,7 @@ internal sealed partial class MutationTally
         {
             var sb = new StringBuilder();
             sb.AppendLine($"{Images} mutated images in {Elapsed.TotalSeconds:F1} s ({Sealed} with checksums re-sealed), {Failures.Count} failures");
+            sb.AppendLine($"  largest walk allocation {MaxAllocation.Bytes / 1024} KiB ({MaxAllocation.Job}), longest walk {MaxWalk.Time.TotalMilliseconds:F0} ms ({MaxWalk.Job})");
             sb.AppendLine($"  outcome classes: Clean {Count(OutcomeKind.Clean)}, TypedError {Count(OutcomeKind.TypedError)}, Refused {Count(OutcomeKind.Refused)}");
             foreach (var (layout, v) in _byLayout.OrderBy(p => p.Key, StringComparer.Ordinal))
             {
@@ -115,6 +131,6 @@ internal sealed partial class MutationTally
         v[(int)kind]++;
     }
 
-    [GeneratedRegex(@"\d+|0x[0-9a-f]+")]
+    [GeneratedRegex(@"0x[0-9a-f]+|\d+")]
     private static partial Regex Digits();
 }

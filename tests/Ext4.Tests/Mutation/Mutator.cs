@@ -108,11 +108,10 @@ internal static class Mutator
     /// <summary>1..6 byte flips, zeroings or 0xFF sets at random offsets of random regions.</summary>
     public static void ByteFlips(MutatedImage img, Random rng)
     {
-        var regions = img.Base.Regions;
         int flips = 1 + rng.Next(6);
         for (int i = 0; i < flips; i++)
         {
-            var r = regions[rng.Next(regions.Count)];
+            var r = PickRegion(img.Base, rng);
             long at = r.Offset + rng.Next(r.Length);
             byte old = img[at];
             byte value = rng.Next(4) switch
@@ -132,8 +131,7 @@ internal static class Mutator
         int n = 1 + rng.Next(3);
         for (int i = 0; i < n; i++)
         {
-            var regions = img.Base.Regions;
-            var r = regions[rng.Next(regions.Count)];
+            var r = PickRegion(img.Base, rng);
             if (PickField(img, r, rng) is not var (at, field))
             {
                 ByteFlips(img, rng);
@@ -145,6 +143,17 @@ internal static class Mutator
             img.WriteField(at, field.Size, value);
             img.Log.Add($"{r.Kind} owner {r.Owner} block {r.Block}: {field.Name} @{at} {old} -> {value}");
         }
+    }
+
+    /// <summary>
+    /// A region chosen kind first (uniformly over the kinds the image has), then uniformly within
+    /// the kind, so the one superblock is hit as often as the hundreds of inodes.
+    /// </summary>
+    public static MetadataRegion PickRegion(BaseImage b, Random rng)
+    {
+        var kinds = b.Kinds;
+        var list = b.RegionsOf(kinds[rng.Next(kinds.Count)]);
+        return list[rng.Next(list.Count)];
     }
 
     /// <summary>A field of region <paramref name="r"/> and its absolute offset, or null for regions without fields (bitmaps, symlink blocks).</summary>

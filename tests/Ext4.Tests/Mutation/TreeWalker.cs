@@ -63,9 +63,39 @@ internal static class TreeWalker
         try
         {
             Try("StatFs", () => v.StatFs());
-            foreach (uint odd in new[] { 0u, 1u, 7u, 8u, inodesCountHint, inodesCountHint + 1, uint.MaxValue })
+            // Numbers no directory may give: always a corruption error, whatever the damage (they do not change the class).
+            foreach (uint bad in new[] { 0u, v.Sb.s_inodes_count + 1, uint.MaxValue })
             {
-                Try("ReadInode(odd)", () => v.ReadInode(odd));
+                if (bad != 0 && bad <= v.Sb.s_inodes_count)
+                {
+                    continue; // s_inodes_count + 1 wrapped
+                }
+
+                try
+                {
+                    v.ReadInode(bad);
+                    result.Unexpected = $"ReadInode({bad}) succeeded with s_inodes_count {v.Sb.s_inodes_count}";
+                    return result;
+                }
+                catch (Ext4CorruptionException)
+                {
+                }
+            }
+
+            // Reserved and unused numbers (bad blocks inode, resize, journal, the last inode): a
+            // typed error or an inode, either is fine and neither changes the class.
+            foreach (uint reserved in new[] { 1u, 7u, 8u, inodesCountHint })
+            {
+                try
+                {
+                    v.ReadInode(reserved);
+                }
+                catch (Ext4CorruptionException)
+                {
+                }
+                catch (Ext4IOException)
+                {
+                }
             }
 
             var seen = new HashSet<uint>();

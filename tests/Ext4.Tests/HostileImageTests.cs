@@ -1,0 +1,103 @@
+using System.Text;
+using Safemount.Ext4.Format;
+using Safemount.Ext4.Tests.Mutation;
+using Safemount.Ext4.Tests.Support;
+using D = Safemount.Ext4.Format.DirEntryLayout;
+using L = Safemount.Ext4.Format.InodeLayout;
+using S = Safemount.Ext4.Format.SuperblockLayout;
+using X = Safemount.Ext4.Format.ExtentLayout;
+
+namespace Safemount.Ext4.Tests;
+
+/// <summary>
+/// Regression tests for the engine bugs the mutation harness found, one per class, each on
+/// the harness's metadata_csum base image with every checksum re-sealed so only the
+/// structural check can catch the damage.
+/// </summary>
+public class HostileImageTests
+{
+    private static BaseLayout Csum => BaseLayout.All.Single(l => l.Name == "csum-4k");
+
+    private static Ext4Volume OpenSealed(MutatedImage img)
+    {
+        ChecksumFixer.Fix(img);
+        return Ext4Volume.Open(img, new Ext4OpenOptions());
+    }
+
+    private static InodeFacts File(BaseImage b, string name)
+    {
+        using var v = Ext4Volume.Open(new MemoryBlockDevice(b.Bytes), new Ext4OpenOptions());
+        return b.Inodes[PathWalk.Resolve(v, name)];
+    }
+
+    [Test]
+    public void AnInodeWithNoLinksIsNotReadAsAFile()
+    {
+        var b = BaseImage.Get(Csum);
+        var f = File(b, "file3");
+        var img = new MutatedImage(b);
+        img.W16(f.Offset + L.i_links_count, 0);
+        using var v = OpenSealed(img);
+        var e = Assert.Throws<Ext4CorruptionException>(() => v.ReadInode(f.Ino))!;
+        Assert.That(e.Message, Does.Contain("i_links_count 0"));
+        Assert.That(v.ReadInode(PathWalk.RootIno).LinksCount, Is.GreaterThan(0), "others still read");
+    }
+
+    [TestCase(1u)]
+    [TestCase(7u)]
+    [TestCase(8u)]
+    public void ANameForAReservedInodeIsCorruption(uint reserved)
+    {
+        var b = BaseImage.Get(Csum);
+        var root = b.Regions.First(r => r.Kind == RegionKind.DirLeaf && r.Owner == PathWalk.RootIno && r.Index == 0);
+        int at = Mutator.DirentOffsets(b.Bytes, root).First(o => Encoding.ASCII.GetString(b.Bytes, (int)root.Offset + o + D.name, b.Bytes[root.Offset + o + D.name_len]) == "file3");
+        var img = new MutatedImage(b);
+        img.W32(root.Offset + at + D.inode, reserved);
+        using var v = OpenSealed(img);
+        var dir = v.ReadInode(PathWalk.RootIno);
+        var e = Assert.Throws<Ext4CorruptionException>(() => v.Lookup(dir, "file3"u8))!;
+        Assert.That(e.Message, Does.Contain($"reserved or invalid inode {reserved}"));
+        Assert.That(v.ReadDirectory(dir).Any(d => d.Inode == reserved), Is.True, "readdir still lists it, as the kernel's does");
+        Assert.That(v.Lookup(dir, "a"u8), Is.Not.Zero, "other names still resolve");
+    }
+
+    [Test]
+    public void AFirstInodeBelowElevenIsRefused()
+    {
+        var img = new MutatedImage(BaseImage.Get(Csum));
+        img.W32(S.Offset + S.s_first_ino, 3);
+        var e = Assert.Throws<Ext4MountException>(() => OpenSealed(img))!;
+        Assert.That(e.Message, Is.EqualTo("invalid first inode 3"));
+    }
+
+    [Test]
+    public void AnXattrNameWithANulIsCorruption()
+    {
+        var b = BaseImage.Get(Csum);
+        var block = b.OfKind(RegionKind.XattrBlock).First();
+        var img = new MutatedImage(b);
+        long entry = block.Offset + XattrLayout.BlockHeaderSize;
+        Assert.That(img[entry + XattrLayout.e_name_len], Is.GreaterThan(1), "a named entry");
+        img[entry + XattrLayout.e_name] = 0;
+        using var v = OpenSealed(img);
+        var inode = v.ReadInode(block.Owner);
+        var e = Assert.Throws<Ext4CorruptionException>(() => v.ListXattrNames(inode))!;
+        Assert.That(e.Message, Does.Contain("NUL in its name"));
+    }
+
+    /// <summary>The extent index of a depth-1 file pointing at the inode table (its root's parent): refused by the system zone, not parsed as an extent block.</summary>
+    [Test]
+    public void AnExtentIndexIntoTheInodeTableIsRefused()
+    {
+        var b = BaseImage.Get(Csum);
+        var leaf = b.OfKind(RegionKind.ExtentBlock).First();
+        var f = b.Inodes[leaf.Owner];
+        var img = new MutatedImage(b);
+        long index = f.Offset + L.i_block + X.EntrySize;
+        img.W32(index + X.ei_leaf_lo, (uint)(f.Offset / b.BlockSize));
+        using var v = OpenSealed(img);
+        var inode = v.ReadInode(f.Ino);
+        var e = Assert.Throws<Ext4CorruptionException>(() => v.Read(inode, 0, new byte[4096]))!;
+        Assert.That(e.Message, Does.Contain("system zone"));
+    }
+}
