@@ -36,7 +36,9 @@ internal static class MutationTree
         File.CreateSymbolicLink(Path.Combine(src, "a/long"), new string('t', 200));
         using (var fs = new FileStream(Path.Combine(src, "a/b/many"), FileMode.CreateNew))
         {
-            for (int i = 0; i < 60; i++)
+            // 400 one-block extents: two leaf blocks under the root with 4 KiB blocks, an index
+            // block between root and leaves (depth 2) with 1 KiB blocks, double-indirect on ext2.
+            for (int i = 0; i < 400; i++)
             {
                 fs.Position = (long)i * 2 * blockSize;
                 fs.WriteByte((byte)(i + 1));
