@@ -100,4 +100,28 @@ public class HostileImageTests
         var e = Assert.Throws<Ext4CorruptionException>(() => v.Read(inode, 0, new byte[4096]))!;
         Assert.That(e.Message, Does.Contain("system zone"));
     }
+
+    [Test]
+    public void AnInodeTableOverTheDescriptorsIsRefused()
+    {
+        var b = BaseImage.Get(Csum);
+        var gdt = b.OfKind(RegionKind.GroupDescriptors).First(r => r.Index == 0);
+        var img = new MutatedImage(b);
+        img.W32(gdt.Offset + GroupDescriptor.bg_inode_table_lo, (uint)gdt.Block);
+        var e = Assert.Throws<Ext4MountException>(() => OpenSealed(img))!;
+        Assert.That(e.Message, Is.EqualTo($"group 0: inode table at block {gdt.Block} overlaps the superblock or group descriptors"));
+    }
+
+    /// <summary>Without flex_bg (ext2 here) each group's bitmaps live in the group itself.</summary>
+    [Test]
+    public void ABitmapOutsideItsGroupIsRefused()
+    {
+        var b = BaseImage.Get(BaseLayout.All.Single(l => l.Name == "ext2-1k-128"));
+        var gdt = b.OfKind(RegionKind.GroupDescriptors).First(r => r.Index == 0);
+        ulong elsewhere = b.OfKind(RegionKind.BlockBitmap).First().Block; // group 0's bitmap
+        var img = new MutatedImage(b);
+        img.W32(gdt.Offset + GroupDescriptor.Size32 + GroupDescriptor.bg_block_bitmap_lo, (uint)elsewhere); // group 1's
+        var e = Assert.Throws<Ext4MountException>(() => OpenSealed(img))!;
+        Assert.That(e.Message, Does.StartWith($"group 1: block bitmap at block {elsewhere} is not in its group"));
+    }
 }
