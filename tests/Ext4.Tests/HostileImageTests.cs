@@ -124,4 +124,18 @@ public class HostileImageTests
         var e = Assert.Throws<Ext4MountException>(() => OpenSealed(img))!;
         Assert.That(e.Message, Does.StartWith($"group 1: block bitmap at block {elsewhere} is not in its group"));
     }
+
+    [TestCase((ushort)0x0000)]
+    [TestCase((ushort)0x3000)]
+    [TestCase((ushort)0xF000)]
+    public void AnInodeOfNoFileTypeIsCorruption(ushort type)
+    {
+        var b = BaseImage.Get(Csum);
+        var f = File(b, "file3");
+        var img = new MutatedImage(b);
+        img.W16(f.Offset + L.i_mode, (ushort)(type | 0x1A4));
+        using var v = OpenSealed(img);
+        var e = Assert.Throws<Ext4CorruptionException>(() => v.ReadInode(f.Ino))!;
+        Assert.That(e.Message, Is.EqualTo($"inode {f.Ino}: bogus i_mode 0{Convert.ToString(type | 0x1A4, 8)}"));
+    }
 }

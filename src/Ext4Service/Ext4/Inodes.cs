@@ -120,6 +120,12 @@ internal sealed class Inodes
             throw new Ext4CorruptionException($"inode {ino}: deleted or unallocated (i_links_count 0)");
         }
 
+        // __ext4_iget: "bogus i_mode" when the type is none of the seven file types.
+        if (type is not (L.S_IFREG or L.S_IFDIR or L.S_IFLNK or L.S_IFCHR or L.S_IFBLK or L.S_IFIFO or L.S_IFSOCK))
+        {
+            throw new Ext4CorruptionException($"inode {ino}: bogus i_mode 0{Convert.ToString(mode, 8)}");
+        }
+
         if ((flags & L.EXT4_INLINE_DATA_FL) != 0 && !sb.HasIncompat(Ext4Features.INCOMPAT_INLINE_DATA))
         {
             throw new Ext4CorruptionException($"inode {ino}: inline data flag set but the feature is off");
