@@ -52,12 +52,16 @@ internal sealed partial class Directories
 
     /// <summary>
     /// The directory's allocated blocks in logical order. Holes (and unwritten extents) are
-    /// skipped a whole run at a time, so a huge alleged i_size over holes costs nothing.
+    /// skipped a whole run at a time, so a huge alleged i_size over holes costs nothing. A
+    /// physical block may appear once: a map (indirect blocks or extents) that names one valid
+    /// block many times would otherwise multiply its entries without bound (65,536 copies
+    /// from one double-indirect block of 1 KiB), which no valid directory does.
     /// </summary>
     private IEnumerable<(uint Lblk, byte[] Block)> Blocks(Ext4Inode dir)
     {
         uint blocks = BlockCount(dir);
         uint lblk = 0;
+        var seen = new HashSet<ulong>();
         while (lblk < blocks)
         {
             var run = _v.FileData.Map(dir, lblk, blocks - lblk);
@@ -65,6 +69,12 @@ internal sealed partial class Directories
             {
                 for (uint i = 0; i < run.Length; i++)
                 {
+                    if (!seen.Add(run.Physical + i))
+                    {
+                        throw new Ext4CorruptionException(
+                            $"directory inode {dir.Number}: block {run.Physical + i} is mapped twice (again at logical block {lblk + i})");
+                    }
+
                     yield return (lblk + i, _v.ReadMetadataBlock(run.Physical + i, $"directory inode {dir.Number} block {lblk + i}"));
                 }
             }

@@ -53,6 +53,7 @@ internal static class HostileConstructions
         new("xattr-name-len-zero", (img, _) => WithXattrEntry(img, at => img[at + XA.e_name_len] = 0)),
         new("xattr-refcount-zero", (img, _) => WithRegion(img, RegionKind.XattrBlock, r => img.W32(r.Offset + XA.h_refcount, 0))),
         new("ibody-xattr-name-len-zero", (img, rng) => WithInode(img, rng, f => HasIbody(img, f), f => img[IbodyEntry(img, f) + XA.e_name_len] = 0)),
+        new("dir-block-repeated", DirBlockRepeated),
         new("garbage-block-sealed", GarbageBlock),
         new("garbage-inode-sealed", (img, rng) => WithInode(img, rng, f => true, f => { var g = new byte[img.Base.Regions.First(r => r.Kind == RegionKind.Inode).Length]; rng.NextBytes(g); img.Write(f.Offset, g); })),
     ];
@@ -253,6 +254,65 @@ internal static class HostileConstructions
         img.W32(r.Offset + offsets[2] + D.inode, target);
         img[r.Offset + offsets[2] + D.file_type] = 2; // EXT4_FT_DIR
         img.Log.Add($"dir {f.Ino}: entry 2 -> ancestor {target}");
+        return true;
+    }
+
+    /// <summary>
+    /// One valid directory block mapped over and over: with a block map, i_block[13] names a
+    /// double-indirect block full of pointers to a single-indirect block full of pointers to
+    /// the directory's first block (65536+ copies with 1 KiB blocks); with extents, the root's
+    /// four extents all map that block. Every copy parses and carries the right checksum tail.
+    /// </summary>
+    private static bool DirBlockRepeated(MutatedImage img, Random rng)
+    {
+        var f = PickFile(img, x => x.IsDirectory && !x.IsInline && x.FirstDataBlock != 0 && img.Base.Regions.Any(r => r.Owner == x.Ino && r.Kind == RegionKind.DirLeaf && r.Index == 0)
+            && (x.Flags & L.EXT4_INDEX_FL) == 0);
+        if (f == null)
+        {
+            return false;
+        }
+
+        int bs = img.Base.BlockSize;
+        if (!f.HasExtents)
+        {
+            var indirect = img.Base.OfKind(RegionKind.IndirectBlock).Take(2).ToList();
+            if (indirect.Count < 2)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < bs / 4; i++)
+            {
+                img.W32(indirect[0].Offset + (4 * i), (uint)f.FirstDataBlock);
+                img.W32(indirect[1].Offset + (4 * i), (uint)indirect[0].Block);
+            }
+
+            img.W32(f.Offset + L.i_block + (12 * 4), (uint)indirect[0].Block);
+            img.W32(f.Offset + L.i_block + (13 * 4), (uint)indirect[1].Block);
+            long size = (12L + (bs / 4) + ((long)(bs / 4) * (bs / 4))) * bs;
+            img.W32(f.Offset + L.i_size_lo, (uint)size);
+            img.Log.Add($"dir {f.Ino}: block {f.FirstDataBlock} mapped {1 + (bs / 4) + ((bs / 4) * (bs / 4))} times through indirect blocks {indirect[0].Block}, {indirect[1].Block}");
+            return true;
+        }
+
+        long root = f.Offset + L.i_block;
+        if (img.U16(root + X.eh_depth) != 0)
+        {
+            return false;
+        }
+
+        img.W16(root + X.eh_entries, 4);
+        for (int i = 0; i < 4; i++)
+        {
+            long e = root + (X.EntrySize * (i + 1));
+            img.W32(e + X.ee_block, (uint)(i * 1000));
+            img.W16(e + X.ee_len, 1);
+            img.W16(e + X.ee_start_hi, (ushort)(f.FirstDataBlock >> 32));
+            img.W32(e + X.ee_start_lo, (uint)f.FirstDataBlock);
+        }
+
+        img.W32(f.Offset + L.i_size_lo, (uint)(3001 * bs));
+        img.Log.Add($"dir {f.Ino}: block {f.FirstDataBlock} mapped at logical 0, 1000, 2000, 3000");
         return true;
     }
 
