@@ -122,4 +122,32 @@ public class MutationHarnessTests
         // Block 0 (the primary superblock with 4 KiB blocks) is refused as at or below s_first_data_block.
         Assert.That(e.Message, Does.Contain("system zone").Or.Contain("outside the file system"));
     }
+
+    /// <summary>
+    /// Replays one image named by a failure report on this thread, printing its edits and
+    /// every typed error: SAFEMOUNT_MUTATION_REPRO="layout:seed" or "layout:seed:construction".
+    /// </summary>
+    [Test]
+    [Explicit("replays the image named by SAFEMOUNT_MUTATION_REPRO")]
+    public void Reproduce()
+    {
+        string spec = Environment.GetEnvironmentVariable("SAFEMOUNT_MUTATION_REPRO") ?? throw new InvalidOperationException("set SAFEMOUNT_MUTATION_REPRO=layout:seed[:construction]");
+        var parts = spec.Split(':');
+        var job = new MutationJob(Layout(parts[0]), int.Parse(parts[1], CultureInfo.InvariantCulture), parts.Length > 2 ? parts[2] : null);
+        var img = job.Make(out string strategy);
+        TestContext.Out.WriteLine($"{job} [{strategy}]");
+        foreach (var line in img.Log)
+        {
+            TestContext.Out.WriteLine($"  edit: {line}");
+        }
+
+        var r = TreeWalker.Walk(img, new byte[65536], img.Base.InodesCount);
+        TestContext.Out.WriteLine($"outcome {r.Kind} {r.RefusedBecause}");
+        foreach (var (k, n) in r.TypedErrors)
+        {
+            TestContext.Out.WriteLine($"  {n} x {k}");
+        }
+
+        Assert.That(r.Unexpected, Is.Null);
+    }
 }
