@@ -156,4 +156,28 @@ public class HostileImageTests
         Assert.That(e.Message, Does.Contain("is mapped twice"));
         Assert.Throws<Ext4CorruptionException>(() => v.Lookup(root, "surely-absent"u8));
     }
+
+    /// <summary>
+    /// An empty in-inode xattr value whose e_value_offs points past the inode (found by the
+    /// harness on inline_data: inline data's empty "system.data" value, one bit flipped in its
+    /// offset, made Read throw ArgumentOutOfRangeException). The kernel ignores the offset of
+    /// an empty value; so does the engine now.
+    /// </summary>
+    [Test]
+    public void AnEmptyXattrValueFarAwayIsJustEmpty()
+    {
+        var b = BaseImage.Get(BaseLayout.All.Single(l => l.Name == "inline-4k"));
+        var f = File(b, "inline-small");
+        Assert.That(f.IsInline, Is.True);
+        long entry = f.Offset + L.GoodOldInodeSize + BitConverter.ToUInt16(b.Bytes, (int)f.Offset + L.i_extra_isize) + XattrLayout.IbodyHeaderSize;
+        Assert.That(BitConverter.ToUInt32(b.Bytes, (int)entry + XattrLayout.e_value_size), Is.Zero, "system.data is empty for a 15-byte file");
+        var img = new MutatedImage(b);
+        img.W16(entry + XattrLayout.e_value_offs, 0xFFF0);
+        using var v = OpenSealed(img);
+        var inode = v.ReadInode(f.Ino);
+        var buffer = new byte[100];
+        Assert.That(v.Read(inode, 0, buffer), Is.EqualTo(15));
+        Assert.That(Encoding.ASCII.GetString(buffer, 0, 15), Is.EqualTo("fits in i_block"));
+        Assert.That(v.ListXattrNames(inode), Is.Empty);
+    }
 }

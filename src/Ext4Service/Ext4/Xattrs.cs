@@ -204,11 +204,13 @@ internal sealed class Xattrs
                 throw new Ext4CorruptionException($"{where}: entry at {o} stores its value in inode {valueInum} (ea_inode is not supported)");
             }
 
+            // An empty value has no place (the kernel never looks at its e_value_offs): store 0 so that no slice starts past the region.
+            int valueSize = (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_size)), int.MaxValue);
             entries.Add(new Entry(
                 region[o + X.e_name_index],
                 region.AsSpan(o + X.e_name, nameLen).ToArray(),
-                BinaryPrimitives.ReadUInt16LittleEndian(region.AsSpan(o + X.e_value_offs)),
-                (int)Math.Min(BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_size)), int.MaxValue)));
+                valueSize == 0 ? 0 : BinaryPrimitives.ReadUInt16LittleEndian(region.AsSpan(o + X.e_value_offs)),
+                valueSize));
             o += len;
         }
 

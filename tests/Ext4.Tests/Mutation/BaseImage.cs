@@ -72,7 +72,7 @@ internal sealed partial class BaseImage
             string mnt = dir["mnt"];
             Directory.CreateDirectory(mnt);
             var r = Tool.Run("unshare", ["-m", "--propagation", "private", "sh", "-c",
-                $"mount -o loop '{img}' '{mnt}' && cp -a '{src}/.' '{mnt}/' && fallocate -l 300000 '{mnt}/prealloc' && printf XY | dd of='{mnt}/prealloc' bs=1 seek=70000 conv=notrunc status=none && mkdir '{mnt}/kdir' && for i in $(seq 1 300); do : > '{mnt}/kdir/kernel-entry-'$i; done; sync; rc=$?; umount '{mnt}' 2>/dev/null; exit $rc"], 120);
+                $"mount -o loop '{img}' '{mnt}' || exit 1; cp -a '{src}/.' '{mnt}/' && fallocate -l 300000 '{mnt}/prealloc' && printf XY | dd of='{mnt}/prealloc' bs=1 seek=70000 conv=notrunc status=none && mkdir '{mnt}/kdir' && for i in $(seq 1 300); do : > '{mnt}/kdir/kernel-entry-'$i || exit 1; done; rc=$?; sync; umount '{mnt}' || rc=1; exit $rc"], 120);
             Assert.That(r.ExitCode, Is.EqualTo(0), r.Stderr);
         }
         else

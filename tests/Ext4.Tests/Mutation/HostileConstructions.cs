@@ -52,6 +52,7 @@ internal static class HostileConstructions
         new("xattr-value-size-huge", (img, _) => WithXattrEntry(img, at => img.W32(at + XA.e_value_size, 0xFFFF_FFF0))),
         new("xattr-name-len-zero", (img, _) => WithXattrEntry(img, at => img[at + XA.e_name_len] = 0)),
         new("xattr-refcount-zero", (img, _) => WithRegion(img, RegionKind.XattrBlock, r => img.W32(r.Offset + XA.h_refcount, 0))),
+        new("xattr-empty-value-far-offset", (img, rng) => WithInode(img, rng, f => HasIbody(img, f), f => { long e = IbodyEntry(img, f); img.W32(e + XA.e_value_size, 0); img.W16(e + XA.e_value_offs, (ushort)(0xFF00 + rng.Next(255))); })),
         new("ibody-xattr-name-len-zero", (img, rng) => WithInode(img, rng, f => HasIbody(img, f), f => img[IbodyEntry(img, f) + XA.e_name_len] = 0)),
         new("dir-block-repeated", DirBlockRepeated),
         new("garbage-block-sealed", GarbageBlock),

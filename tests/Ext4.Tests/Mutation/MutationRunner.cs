@@ -47,8 +47,8 @@ internal static class MutationRunner
                         continue;
                     }
 
+                    current[id].Job = job; // before Start: the watchdog reads Start, then Job
                     Volatile.Write(ref current[id].Start, Stopwatch.GetTimestamp());
-                    current[id].Job = job;
                     long before = GC.GetAllocatedBytesForCurrentThread();
                     long started = Stopwatch.GetTimestamp();
                     var result = TreeWalker.Walk(img, buffer, img.Base.InodesCount);
