@@ -30,19 +30,6 @@ public class HostileImageTests
         return b.Inodes[PathWalk.Resolve(v, name)];
     }
 
-    [Test]
-    public void AnInodeWithNoLinksIsNotReadAsAFile()
-    {
-        var b = BaseImage.Get(Csum);
-        var f = File(b, "file3");
-        var img = new MutatedImage(b);
-        img.W16(f.Offset + L.i_links_count, 0);
-        using var v = OpenSealed(img);
-        var e = Assert.Throws<Ext4CorruptionException>(() => v.ReadInode(f.Ino))!;
-        Assert.That(e.Message, Does.Contain("i_links_count 0"));
-        Assert.That(v.ReadInode(PathWalk.RootIno).LinksCount, Is.GreaterThan(0), "others still read");
-    }
-
     [TestCase(1u)]
     [TestCase(7u)]
     [TestCase(8u)]

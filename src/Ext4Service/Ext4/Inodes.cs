@@ -11,9 +11,6 @@ namespace Safemount.Ext4;
 /// </summary>
 internal sealed class Inodes
 {
-    /// <summary>EXT4_BOOT_LOADER_INO: may legitimately have no links.</summary>
-    private const uint BootLoaderInode = 5;
-
     private readonly Ext4Volume _v;
 
     public Inodes(Ext4Volume volume) => _v = volume;
@@ -112,16 +109,13 @@ internal sealed class Inodes
             }
         }
 
-        // __ext4_iget: an inode with no links is deleted or was never allocated (the kernel answers
-        // ESTALE for it outside orphan processing); the boot loader inode is the one exception.
+        // An inode with no links (deleted, or never allocated) is still decoded: the bridge lists
+        // its name in READDIR as the kernel's readdir does and answers LOOKUP with EUCLEAN.
         ushort links = U16(r, L.i_links_count);
-        if (links == 0 && ino != BootLoaderInode)
-        {
-            throw new Ext4CorruptionException($"inode {ino}: deleted or unallocated (i_links_count 0)");
-        }
 
-        // __ext4_iget: "bogus i_mode" when the type is none of the seven file types.
-        if (type is not (L.S_IFREG or L.S_IFDIR or L.S_IFLNK or L.S_IFCHR or L.S_IFBLK or L.S_IFIFO or L.S_IFSOCK))
+        // __ext4_iget: "bogus i_mode" when the type is none of the seven file types (an
+        // unallocated inode, mode 0 and no links, is decoded as above).
+        if (links != 0 && type is not (L.S_IFREG or L.S_IFDIR or L.S_IFLNK or L.S_IFCHR or L.S_IFBLK or L.S_IFIFO or L.S_IFSOCK))
         {
             throw new Ext4CorruptionException($"inode {ino}: bogus i_mode 0{Convert.ToString(mode, 8)}");
         }
