@@ -31,8 +31,12 @@ internal sealed class MutatedImage : IBlockDevice
     /// <summary>Pages written so far (a rough measure of how much was changed).</summary>
     public int DirtyPages => _pages.Count;
 
+    /// <summary>When not null, every device read is appended here as (offset, length) (the walker arms it around file reads).</summary>
+    public List<(long Offset, int Length)>? ReadLog { get; set; }
+
     public void Read(long offset, Span<byte> destination)
     {
+        ReadLog?.Add((offset, destination.Length));
         if (offset < 0 || offset > _base.Length || destination.Length > _base.Length - offset)
         {
             throw new Ext4IOException($"read of {destination.Length} bytes at offset {offset} is beyond the end of the device");

@@ -148,11 +148,16 @@ internal static class TreeWalker
                 }
                 else if (inode.IsSymlink)
                 {
-                    Try("ReadSymlink", () => v.ReadSymlink(inode));
+                    Guarded(v, device, inode, result, () => Try("ReadSymlink", () => v.ReadSymlink(inode)));
                 }
                 else if (inode.IsRegular)
                 {
-                    ReadAround(v, inode, buffer, Try);
+                    Guarded(v, device, inode, result, () => ReadAround(v, inode, buffer, Try));
+                }
+
+                if (result.Unexpected != null)
+                {
+                    return result;
                 }
             }
         }
@@ -162,6 +167,54 @@ internal static class TreeWalker
         }
 
         return result;
+    }
+
+    /// <summary>
+    /// "Bytes from outside the file": runs a file read with the device's read log armed and
+    /// records as unexpected any block it touched that lies past s_blocks_count or in the
+    /// system zone (superblocks, descriptors, bitmaps, inode tables, the journal) of the volume
+    /// as the engine itself sees it. The zone is built first, outside the log, since building it
+    /// reads the journal inode.
+    /// </summary>
+    private static void Guarded(Ext4Volume v, Ext4.Storage.IBlockDevice device, Ext4Inode inode, WalkResult result, Action read)
+    {
+        if (device is not MutatedImage img)
+        {
+            read();
+            return;
+        }
+
+        SystemZone zone;
+        try
+        {
+            zone = v.Zone;
+        }
+        catch (Ext4CorruptionException)
+        {
+            read(); // no zone: every mapping fails its check anyway
+            return;
+        }
+
+        var log = new List<(long Offset, int Length)>();
+        img.ReadLog = log;
+        try
+        {
+            read();
+        }
+        finally
+        {
+            img.ReadLog = null;
+        }
+
+        foreach (var (offset, length) in log)
+        {
+            ulong first = (ulong)offset / v.BlockSize;
+            ulong count = (((ulong)offset + (ulong)length + v.BlockSize - 1) / v.BlockSize) - first;
+            if (first + count > v.Sb.s_blocks_count || !zone.IsValid(first, count, inode.Number))
+            {
+                result.Unexpected ??= $"reading inode {inode.Number} touched blocks {first}-{first + count - 1}, outside the file system or in the system zone";
+            }
+        }
     }
 
     private static void ReadAround(Ext4Volume v, Ext4Inode inode, byte[] buffer, Func<string, Action, bool> attempt)
