@@ -66,7 +66,7 @@ internal static class BlockMap
                 return new BlockRun(BlockRunKind.Hole, 0, (uint)Math.Min(left, maxBlocks));
             }
 
-            byte[] block = v.ReadMetadataBlock(ptr, $"inode {inode.Number} indirect block");
+            byte[] block = v.ReadInodeMetadataBlock(inode, ptr, $"inode {inode.Number} indirect block");
             int index = (int)(rel / span);
             rel %= span;
             if (level == 1)
@@ -105,7 +105,7 @@ internal static class BlockMap
             return new BlockRun(BlockRunKind.Hole, 0, n);
         }
 
-        v.CheckBlockRange(first, n, $"inode {inode.Number} {where}");
+        v.CheckInodeBlocks(inode, first, n, $"inode {inode.Number} {where}");
         return new BlockRun(BlockRunKind.Mapped, first, n);
     }
 }

@@ -52,12 +52,16 @@ internal sealed partial class Directories
 
     /// <summary>
     /// The directory's allocated blocks in logical order. Holes (and unwritten extents) are
-    /// skipped a whole run at a time, so a huge alleged i_size over holes costs nothing.
+    /// skipped a whole run at a time, so a huge alleged i_size over holes costs nothing. A
+    /// physical block may appear once: a map (indirect blocks or extents) that names one valid
+    /// block many times would otherwise multiply its entries without bound (65,536 copies
+    /// from one double-indirect block of 1 KiB), which no valid directory does.
     /// </summary>
     private IEnumerable<(uint Lblk, byte[] Block)> Blocks(Ext4Inode dir)
     {
         uint blocks = BlockCount(dir);
         uint lblk = 0;
+        var seen = new HashSet<ulong>();
         while (lblk < blocks)
         {
             var run = _v.FileData.Map(dir, lblk, blocks - lblk);
@@ -65,6 +69,12 @@ internal sealed partial class Directories
             {
                 for (uint i = 0; i < run.Length; i++)
                 {
+                    if (!seen.Add(run.Physical + i))
+                    {
+                        throw new Ext4CorruptionException(
+                            $"directory inode {dir.Number}: block {run.Physical + i} is mapped twice (again at logical block {lblk + i})");
+                    }
+
                     yield return (lblk + i, _v.ReadMetadataBlock(run.Physical + i, $"directory inode {dir.Number} block {lblk + i}"));
                 }
             }
@@ -73,7 +83,27 @@ internal sealed partial class Directories
         }
     }
 
+    /// <summary>
+    /// The inode number <paramref name="name"/> names, 0 when absent. As ext4_lookup does
+    /// (ext4_valid_inum), a found number must be the root or lie in [s_first_ino,
+    /// s_inodes_count]: a name for a reserved inode (journal, resize, bad blocks...) is corruption.
+    /// </summary>
     public uint Lookup(Ext4Inode dir, ReadOnlySpan<byte> name)
+    {
+        uint ino = Find(dir, name);
+        uint firstIno = _v.Sb.s_rev_level == 0 ? GoodOldFirstIno : _v.Sb.s_first_ino;
+        if (ino != 0 && ino != InodeLayout.EXT4_ROOT_INO && (ino < firstIno || ino > _v.Sb.s_inodes_count))
+        {
+            throw new Ext4CorruptionException($"directory inode {dir.Number}: entry names reserved or invalid inode {ino}");
+        }
+
+        return ino;
+    }
+
+    /// <summary>EXT4_GOOD_OLD_FIRST_INO: the first non-reserved inode of revision 0 file systems.</summary>
+    internal const uint GoodOldFirstIno = 11;
+
+    private uint Find(Ext4Inode dir, ReadOnlySpan<byte> name)
     {
         RequireDirectory(dir);
         if (name.IsEmpty || name.Length > D.EXT4_NAME_LEN)

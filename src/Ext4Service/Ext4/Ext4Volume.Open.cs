@@ -187,6 +187,11 @@ public sealed partial class Ext4Volume
             throw new Ext4MountException($"invalid inodes per group {sb.s_inodes_per_group}");
         }
 
+        if (sb.s_rev_level > 0 && sb.s_first_ino < Directories.GoodOldFirstIno)
+        {
+            throw new Ext4MountException($"invalid first inode {sb.s_first_ino}");
+        }
+
         if (sb.s_first_data_block > 1 || sb.s_first_data_block >= sb.s_blocks_count)
         {
             throw new Ext4MountException($"invalid first data block {sb.s_first_data_block}");
@@ -264,11 +269,44 @@ public sealed partial class Ext4Volume
                     throw new Ext4MountException($"group {g}: inode table at block {gd.bg_inode_table} lies outside the file system");
                 }
 
+                CheckDescriptorPlacement(sb, g, gd, itbPerGroup, descBlocks);
                 groups[g] = gd;
             }
         }
 
         return groups;
+    }
+
+    /// <summary>
+    /// ext4_check_descriptors: both bitmaps and the inode table lie in the group (anywhere in
+    /// the volume with flex_bg) and clear of the primary superblock and descriptor blocks. (The
+    /// kernel tolerates the overlap on a read-only mount; here it would mean parsing inodes out of
+    /// the descriptor table, so it refuses.)
+    /// </summary>
+    private static void CheckDescriptorPlacement(Superblock sb, ulong g, GroupDescriptor gd, uint itbPerGroup, ulong descBlocks)
+    {
+        bool flex = sb.HasIncompat(Ext4Features.INCOMPAT_FLEX_BG);
+        ulong first = flex ? sb.s_first_data_block : sb.s_first_data_block + (g * sb.s_blocks_per_group);
+        ulong last = flex || g == GroupCount(sb) - 1 ? sb.s_blocks_count - 1 : first + sb.s_blocks_per_group - 1;
+        ulong superblockBlock = SuperblockLayout.Offset / (1024u << (int)sb.s_log_block_size);
+        ulong lastDescriptor = superblockBlock + (sb.HasIncompat(Ext4Features.INCOMPAT_META_BG) ? Math.Min(sb.s_first_meta_bg, descBlocks) : descBlocks);
+
+        void Check(string what, ulong start, ulong count)
+        {
+            if (start <= lastDescriptor && start + count - 1 >= superblockBlock)
+            {
+                throw new Ext4MountException($"group {g}: {what} at block {start} overlaps the superblock or group descriptors");
+            }
+
+            if (start < first || start + count - 1 > last)
+            {
+                throw new Ext4MountException($"group {g}: {what} at block {start} is not in its group ({first}-{last})");
+            }
+        }
+
+        Check("block bitmap", gd.bg_block_bitmap, 1);
+        Check("inode bitmap", gd.bg_inode_bitmap, 1);
+        Check("inode table", gd.bg_inode_table, itbPerGroup);
     }
 
     /// <summary>

@@ -62,7 +62,7 @@ internal static class ExtentTree
 
             int at = X.EntrySize * (chosen + 1);
             ulong child = U32(node, at + X.ei_leaf_lo) | ((ulong)U16(node, at + X.ei_leaf_hi) << 32);
-            node = v.ReadMetadataBlock(child, $"inode {inode.Number} extent index");
+            node = v.ReadInodeMetadataBlock(inode, child, $"inode {inode.Number} extent index");
             nodeBlock = child;
             depth -= 1;
         }
@@ -124,7 +124,7 @@ internal static class ExtentTree
             ulong end = (ulong)start + len;
             prevEnd = end;
             ulong phys = U32(node, at + X.ee_start_lo) | ((ulong)U16(node, at + X.ee_start_hi) << 32);
-            v.CheckBlockRange(phys, len, $"inode {inode.Number} extent at logical block {start}");
+            v.CheckInodeBlocks(inode, phys, len, $"inode {inode.Number} extent at logical block {start}");
 
             if (lblk < start)
             {

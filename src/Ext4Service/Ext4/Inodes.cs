@@ -109,6 +109,17 @@ internal sealed class Inodes
             }
         }
 
+        // An inode with no links (deleted, or never allocated) is still decoded: the bridge lists
+        // its name in READDIR as the kernel's readdir does and answers LOOKUP with EUCLEAN.
+        ushort links = U16(r, L.i_links_count);
+
+        // __ext4_iget: "bogus i_mode" when the type is none of the seven file types (an
+        // unallocated inode, mode 0 and no links, is decoded as above).
+        if (links != 0 && type is not (L.S_IFREG or L.S_IFDIR or L.S_IFLNK or L.S_IFCHR or L.S_IFBLK or L.S_IFIFO or L.S_IFSOCK))
+        {
+            throw new Ext4CorruptionException($"inode {ino}: bogus i_mode 0{Convert.ToString(mode, 8)}");
+        }
+
         if ((flags & L.EXT4_INLINE_DATA_FL) != 0 && !sb.HasIncompat(Ext4Features.INCOMPAT_INLINE_DATA))
         {
             throw new Ext4CorruptionException($"inode {ino}: inline data flag set but the feature is off");
@@ -126,7 +137,7 @@ internal sealed class Inodes
             Uid = U16(r, L.i_uid) | ((uint)U16(r, L.l_i_uid_high) << 16),
             Gid = U16(r, L.i_gid) | ((uint)U16(r, L.l_i_gid_high) << 16),
             Size = size,
-            LinksCount = U16(r, L.i_links_count),
+            LinksCount = links,
             AtimeSeconds = atime,
             AtimeNanoseconds = atimeNs,
             MtimeSeconds = mtime,

@@ -141,7 +141,7 @@ internal sealed class Xattrs
     private byte[] ReadXattrBlock(Ext4Inode inode)
     {
         ulong nr = inode.FileAcl;
-        byte[] block = _v.ReadMetadataBlock(nr, $"inode {inode.Number} xattr block");
+        byte[] block = _v.ReadInodeMetadataBlock(inode, nr, $"inode {inode.Number} xattr block");
         uint magic = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(X.h_magic));
         uint blocks = BinaryPrimitives.ReadUInt32LittleEndian(block.AsSpan(X.h_blocks));
         if (magic != X.EXT4_XATTR_MAGIC || blocks != 1)
@@ -202,6 +202,12 @@ internal sealed class Xattrs
                 throw new Ext4CorruptionException($"{where}: bad entry at {o} (name_len {nameLen})");
             }
 
+            if (region.AsSpan(o + X.e_name, nameLen).IndexOf((byte)0) >= 0)
+            {
+                // check_xattrs: "bad e_name length" (a NUL would split the name in a listxattr reply).
+                throw new Ext4CorruptionException($"{where}: entry at {o} has a NUL in its name");
+            }
+
             uint valueInum = BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_inum));
             uint valueSize = BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_value_size));
             if (valueInum != 0)
@@ -227,7 +233,9 @@ internal sealed class Xattrs
             entries.Add(new Entry(
                 region[o + X.e_name_index],
                 region.AsSpan(o + X.e_name, nameLen).ToArray(),
-                BinaryPrimitives.ReadUInt16LittleEndian(region.AsSpan(o + X.e_value_offs)),
+                // An empty value has no place (the kernel never looks at its e_value_offs): 0, so
+                // that no slice starts past the region.
+                valueSize == 0 ? 0 : BinaryPrimitives.ReadUInt16LittleEndian(region.AsSpan(o + X.e_value_offs)),
                 (int)valueSize,
                 valueInum,
                 BinaryPrimitives.ReadUInt32LittleEndian(region.AsSpan(o + X.e_hash))));
