@@ -12,7 +12,7 @@ internal static class AttrMapper
         // The stable on-disk inode number, so st_ino matches the kernel's ext4 mount.
         Ino = inode.Number,
         Size = (ulong)inode.Size,
-        Blocks = inode.Blocks512,
+        Blocks = Blocks512(inode),
         Atime = inode.AtimeSeconds,
         AtimeNsec = inode.AtimeNanoseconds,
         Mtime = inode.MtimeSeconds,
@@ -28,6 +28,18 @@ internal static class AttrMapper
         Blksize = blockSize,
         Flags = 0,
     };
+
+    /// <summary>EXT4_INLINE_DATA_FL (ext4.h): the file's data lives in i_block and system.data.</summary>
+    private const uint InlineDataFlag = 0x10000000;
+
+    /// <summary>st_blocks as ext4_file_getattr (fs/ext4/inode.c) reports it: i_blocks, plus, for a
+    /// regular file whose data is inline, one 512-byte sector per started 512 bytes of i_size, so
+    /// that tools never take an inline file for a fully sparse one. Directories, symlinks and
+    /// special files (ext4_getattr) report i_blocks alone.</summary>
+    public static ulong Blocks512(Ext4Inode inode) =>
+        inode.IsRegular && (inode.Flags & InlineDataFlag) != 0
+            ? inode.Blocks512 + (((ulong)inode.Size + 511) >> 9)
+            : inode.Blocks512;
 
     public static FuseStatxExtra ToStatxExtra(Ext4Inode inode) => new()
     {
