@@ -49,7 +49,7 @@ LAYOUTS = [
     ("ext4-tea-noflex", "128M", ["-t", "ext4", "-b", "4096", "-O", "^flex_bg"], ["-E", "hash_alg=tea"]),
     ("ext4-blockmap-nojournal", "128M", ["-t", "ext4", "-b", "4096", "-O", "^has_journal,^extent,^64bit"], []),
     ("ext4-2k-512-linear", "128M", ["-t", "ext4", "-b", "2048", "-I", "512", "-O", "^dir_index"], []),
-    ("ext4-inline-1k-quota", "128M", ["-t", "ext4", "-b", "1024", "-O", "inline_data,quota,project,large_dir"], []),
+    ("ext4-inline-1k-1kino", "128M", ["-t", "ext4", "-b", "1024", "-I", "1024", "-O", "inline_data,large_dir,orphan_file"], []),
 ]
 
 # fallocate(2) modes (linux/falloc.h).
@@ -232,8 +232,16 @@ class Workload:
             os.close(fd)
         self.log("sparse", rel, apparent)
 
-    def op_append(self):
+    def growable(self):
+        """A file whose size may grow: not one of the bigdir anchors with thousands of names,
+        since the dump hashes every name (thousands of MiB-sized names would take minutes)."""
         rel = self.pick("f")
+        if rel is None or os.stat(self.p(rel)).st_nlink > 8:
+            return None
+        return rel
+
+    def op_append(self):
+        rel = self.growable()
         if rel is None:
             return
         with open(self.p(rel), "ab") as f:
@@ -241,7 +249,7 @@ class Workload:
         self.log("append", rel)
 
     def op_truncate(self):
-        rel = self.pick("f")
+        rel = self.growable()
         if rel is None:
             return
         size = os.stat(self.p(rel)).st_size
@@ -253,7 +261,7 @@ class Workload:
         self.log("truncate", rel, size, "->", new)
 
     def op_fallocate(self):
-        rel = self.pick("f")
+        rel = self.growable()
         if rel is None:
             return
         fd = os.open(self.p(rel), os.O_RDWR)
@@ -288,6 +296,8 @@ class Workload:
         rel = self.pick("f")
         if rel is None:
             return
+        if os.stat(self.p(rel)).st_size > 16 * MiB:
+            return  # every name is hashed on both mounts: no second name for the big sparse files
         new = self.new_path(self.pick_dir())
         os.link(self.p(rel), self.p(new))
         self.nodes[new] = "f"
