@@ -41,6 +41,7 @@ public sealed class InlineDataBlocksTests
         _image = Path.Combine(_work, "inline.img");
         r = Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-O", "inline_data", "-d", tree, _image, "16M"], TimeSpan.FromMinutes(1));
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        TestImages.AssertClean(_image);
         _handle = File.OpenHandle(_image, FileMode.Open, FileAccess.Read);
         _device = new FileBlockDevice(_handle, new FileInfo(_image).Length);
         _volume = Ext4Volume.Open(_device, new Ext4OpenOptions { ReadOnly = true });

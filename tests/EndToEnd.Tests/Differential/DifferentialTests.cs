@@ -27,10 +27,19 @@ public sealed class DifferentialTests
         _work = Directory.CreateTempSubdirectory("safemount-diff-").FullName;
     }
 
+    /// <summary>SAFEMOUNT_DIFF_KEEP=1 keeps every seed's image and dumps for inspection.</summary>
+    private static bool Keep => Environment.GetEnvironmentVariable("SAFEMOUNT_DIFF_KEEP") == "1";
+
     [OneTimeTearDown]
     public void RemoveWorkDir()
     {
         // Mounts live in private namespaces that are gone by now; only files remain.
+        if (Keep)
+        {
+            TestContext.Progress.WriteLine($"SAFEMOUNT_DIFF_KEEP=1: images and dumps kept in {_work}");
+            return;
+        }
+
         Directory.Delete(_work, recursive: true);
     }
 
@@ -49,11 +58,11 @@ public sealed class DifferentialTests
         }
         catch (Exception e) when (e is not IgnoreException)
         {
-            Assert.Fail($"seed {seed} (layout {layout.Name}) failed; {repro}\n{e.Message}");
+            Assert.Fail($"seed {seed} (layout {layout.Name}) failed{(Keep ? $" (kept in {dir})" : string.Empty)}; {repro}\n{e.Message}");
         }
         finally
         {
-            if (Environment.GetEnvironmentVariable("SAFEMOUNT_DIFF_KEEP") != "1")
+            if (!Keep)
             {
                 Directory.Delete(dir, recursive: true);
             }

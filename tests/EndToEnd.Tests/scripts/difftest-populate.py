@@ -19,6 +19,7 @@ and skipped, so the same seed on the same kernel performs the same sequence.
 Usage:
   difftest-populate.py layout SEED        print the seed's image layout as JSON:
                                           {"name", "size", "mkfs": [args], "tune2fs": [args]}
+  difftest-populate.py layouts            print every layout name, in seed order
   difftest-populate.py populate DIR SEED [-v]
                                           populate DIR (on a kernel ext4 mount of that layout);
                                           -v prints every operation
@@ -431,8 +432,8 @@ class Workload:
                 # A child inherits the default ACL.
                 child = self.new_path(rel)
                 with open(self.p(child), "wb") as f:
+                    self.nodes[child] = "f"  # exists even if the write fails (ENOSPC)
                     f.write(self.data(self.rng.randint(0, 100)))
-                self.nodes[child] = "f"
         self.log("acl", rel)
 
     def op_chmod(self):
@@ -489,10 +490,14 @@ class Workload:
             parent = self.pick_dir() if self.rng.random() < 0.6 else os.path.dirname(src)
         # Sometimes onto an existing non-directory (it is replaced).
         victims = [k for k, v in self.nodes.items() if v in "fln" and os.path.dirname(k) == parent and k != src]
+        dst = None
         if not is_dir and victims and self.rng.random() < 0.3:
             dst = self.rng.choice(sorted(victims))
-            self.forget(dst)
-        else:
+            if os.lstat(self.p(dst)).st_ino == os.lstat(self.p(src)).st_ino:
+                dst = None  # two names of one inode: rename(2) does nothing, both stay
+            else:
+                self.forget(dst)
+        if dst is None:
             dst = self.new_path(parent)
         os.rename(self.p(src), self.p(dst))
         prefix = src + b"/"
@@ -535,8 +540,8 @@ class Workload:
         self.nodes[d] = "d"
         anchor = os.path.join(d, b"anchor")
         with open(self.p(anchor), "wb") as f:
+            self.nodes[anchor] = "f"
             f.write(self.data(self.rng.randint(0, 5000)))
-        self.nodes[anchor] = "f"
         count = self.rng.randint(500, 4000)
         names = []
         for _ in range(count):
@@ -547,8 +552,8 @@ class Workload:
                 self.nodes[rel] = "f"
             elif c < 0.9:
                 with open(self.p(rel), "wb") as f:
+                    self.nodes[rel] = "f"  # exists even if the write fails (ENOSPC)
                     f.write(self.data(self.rng.randint(0, 200)))
-                self.nodes[rel] = "f"
             elif c < 0.95:
                 os.symlink(self.random_name(80), self.p(rel))
                 self.nodes[rel] = "l"
@@ -607,6 +612,10 @@ def main(argv):
         seed = int(argv[2])
         name, size, mkfs, tune2fs = LAYOUTS[seed % len(LAYOUTS)]
         print(json.dumps({"name": name, "size": size, "mkfs": mkfs, "tune2fs": tune2fs}))
+        return 0
+    if len(argv) == 2 and argv[1] == "layouts":
+        for name, _, _, _ in LAYOUTS:
+            print(name)
         return 0
     if len(argv) in (4, 5) and argv[1] == "populate":
         seed = int(argv[3])
