@@ -61,7 +61,14 @@ def ns(ts):
     return ts.tv_sec * 1_000_000_000 + ts.tv_nsec
 
 
-def content_hash(path):
+# sha256 per inode number: a file with many hard links is read once per dump (every name of
+# it reaches the same inode, on both mounts).
+_hash_by_ino = {}
+
+
+def content_hash(path, ino=None):
+    if ino is not None and ino in _hash_by_ino:
+        return _hash_by_ino[ino]
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while True:
@@ -69,7 +76,10 @@ def content_hash(path):
             if not chunk:
                 break
             h.update(chunk)
-    return h.hexdigest()
+    digest = h.hexdigest()
+    if ino is not None:
+        _hash_by_ino[ino] = digest
+    return digest
 
 
 def xattrs(path):
@@ -133,7 +143,7 @@ def describe(root, rel, with_atime):
     if with_atime:
         fields.append("atime=%d" % ns(s.stx_atime))
     if stat.S_ISREG(mode):
-        fields.append("sha256=" + content_hash(path))
+        fields.append("sha256=" + content_hash(path, s.stx_ino if s.stx_nlink > 1 else None))
     elif stat.S_ISLNK(mode):
         fields.append("target=" + os.fsencode(os.readlink(path)).hex())
     elif stat.S_ISDIR(mode):
