@@ -28,7 +28,10 @@ HELPER      = $(OUT)/mount.safe.ext4
 SERVICE     = $(OUT)/safemount-ext4
 # wildcard, not a fixed list: the rpm source tarball carries out/ but no sources, and there
 # `make install` must take the binaries as they are instead of trying to rebuild them.
-SOURCES     = $(shell [ -d src ] && find src -name '*.cs' -o -name '*.csproj') $(wildcard Directory.Build.props Directory.Packages.props)
+# bin/ and obj/ are pruned: publishing one project regenerates obj/*.cs of the shared ones,
+# which made every `make` rebuild the helper.
+SOURCES     = $(shell [ -d src ] && find src \( -name bin -o -name obj \) -prune -o \( -name '*.cs' -o -name '*.csproj' \) -print) \
+              $(wildcard Directory.Build.props Directory.Packages.props)
 MANPAGES    = docs/man/mount.safe.ext4.8 docs/man/safemount-ext4.8
 PRESET      = packaging/systemd/80-safemount.preset
 
