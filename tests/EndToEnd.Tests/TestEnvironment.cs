@@ -10,9 +10,13 @@ internal static class TestEnvironment
     /// <summary>`make publish` output: the Native AOT binaries under test.</summary>
     public static string OutDir => Path.Combine(RepoRoot, "out");
 
-    public static string HelperPath => Path.Combine(OutDir, "mount.safe.ext4");
+    /// <summary>SAFEMOUNT_INSTALLED=1 runs the end-to-end tests against the installed files
+    /// (`make install`, the .deb or the .rpm: FHS paths) instead of out/.</summary>
+    public static bool UseInstalled => Environment.GetEnvironmentVariable("SAFEMOUNT_INSTALLED") == "1";
 
-    public static string ServicePath => Path.Combine(OutDir, "safemount-ext4");
+    public static string HelperPath => UseInstalled ? "/usr/sbin/mount.safe.ext4" : Path.Combine(OutDir, "mount.safe.ext4");
+
+    public static string ServicePath => UseInstalled ? "/usr/libexec/safemount/safemount-ext4" : Path.Combine(OutDir, "safemount-ext4");
 
     public static string ScriptsDir => Path.Combine(RepoRoot, "tests", "EndToEnd.Tests", "scripts");
 
