@@ -49,7 +49,7 @@ internal sealed partial class MountHelperApp
         {
             // Help wins over version when both are given, as before.
             RootCommand root = ProgramCommand.Create(HelpText.ProgramName, "mount an untrusted ext4 image through the safemount-ext4 service", HelpText.Usage);
-            return ProgramCommand.Invoke(root, [args.Help ? "--help" : "--version"], _out, _err);
+            return ProgramCommand.Invoke(root, HelpText.ProgramName, [args.Help ? "--help" : "--version"], _out, _err);
         }
 
         _verbose = args.Verbose;

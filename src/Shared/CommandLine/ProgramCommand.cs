@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 
 namespace Safemount.Shared.CommandLine;
 
@@ -27,7 +28,23 @@ public static class ProgramCommand
         return root;
     }
 
-    /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>, writing to the given streams.</summary>
-    public static int Invoke(RootCommand root, IReadOnlyList<string> args, TextWriter output, TextWriter error) =>
-        root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+    /// <summary>Parses and runs <paramref name="args"/> against <paramref name="root"/>, writing to
+    /// the given streams. A parse error is reported as util-linux programs do ("PROGRAM: error",
+    /// then "Try 'PROGRAM --help' for more information.") on <paramref name="error"/>, exit 1.</summary>
+    public static int Invoke(RootCommand root, string program, IReadOnlyList<string> args, TextWriter output, TextWriter error)
+    {
+        ParseResult parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (ParseError e in parsed.Errors)
+            {
+                error.WriteLine($"{program}: {e.Message}");
+            }
+
+            error.WriteLine($"Try '{program} --help' for more information.");
+            return 1;
+        }
+
+        return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
 }
