@@ -32,13 +32,13 @@ internal static class Program
         filesystem on the device, and serves it to the kernel over FUSE until unmount.
 
         Logging: one line per message on stderr, each naming the device and the mount
-        point once the mount request has arrived (the helper's pid before that). Under
-        systemd (JOURNAL_STREAM set) lines carry syslog priority prefixes ("<6>") for
-        the journal; otherwise they are plain ("info: ...").
+        point once the mount request has arrived (the helper's pid before that). When
+        stderr is the journal (JOURNAL_STREAM names it, as systemd sets it) lines carry
+        syslog priority prefixes ("<6>"); otherwise they are plain ("info: ...").
 
         Environment:
          SAFEMOUNT_LOG_LEVEL   Trace, Debug, Information (default), Warning or Error
-         JOURNAL_STREAM        set by systemd when stderr is the journal
+         JOURNAL_STREAM        DEVICE:INODE of the journal stream, set by systemd
 
         Exit status: 0 after a clean unmount, 1 mount refused, setup or usage error,
         2 unexpected failure.

@@ -35,17 +35,39 @@ public sealed class MountCommandLineTests
         Directory.Delete(_work, recursive: true);
     }
 
-    [TestCase(true)]
-    [TestCase(false)]
-    public void MountRemountUmountAndServiceLog(bool underJournal)
+    /// <summary>How the service's stderr is described to it.</summary>
+    public enum Stream
+    {
+        /// <summary>No JOURNAL_STREAM: plain lines.</summary>
+        Plain,
+
+        /// <summary>JOURNAL_STREAM names the log file stderr is open on, as systemd does for the journal stream.</summary>
+        Journal,
+
+        /// <summary>JOURNAL_STREAM inherited from elsewhere (another file): plain lines.</summary>
+        StaleJournal,
+    }
+
+    [TestCase(Stream.Journal)]
+    [TestCase(Stream.Plain)]
+    [TestCase(Stream.StaleJournal)]
+    public void MountRemountUmountAndServiceLog(Stream stream)
     {
         TestEnvironment.RequireMountEnvironment();
-        string name = underJournal ? "cli-journal" : "cli-plain";
+        bool underJournal = stream == Stream.Journal;
+        string name = "cli-" + stream.ToString().ToLowerInvariant();
         // A directory per case: the activator appends to WORK/service.log.
         string work = Directory.CreateDirectory(Path.Combine(_work, name)).FullName;
         string image = TestImages.Build(work, new ImageLayout(name, [], "64M", 100, false, 31));
         string mnt = Path.Combine(work, "mnt");
-        Dictionary<string, string>? env = underJournal ? new() { ["JOURNAL_STREAM"] = "8:424242" } : null;
+        string logFile = SocketActivator.LogPathFor(work);
+        File.WriteAllText(logFile, string.Empty);
+        Dictionary<string, string>? env = stream switch
+        {
+            Stream.Journal => new() { ["JOURNAL_STREAM"] = DeviceAndInode(logFile) },
+            Stream.StaleJournal => new() { ["JOURNAL_STREAM"] = DeviceAndInode(image) },
+            _ => null,
+        };
         CommandResult r;
         string log;
         using (var activator = new SocketActivator(work, env))
@@ -144,6 +166,14 @@ public sealed class MountCommandLineTests
         {
             Assert.That(lines, Has.Some.StartWith("<6>"), log);
         }
+    }
+
+    /// <summary>"st_dev:st_ino" of a file in decimal, as systemd writes JOURNAL_STREAM (stat(1) %d:%i).</summary>
+    private static string DeviceAndInode(string path)
+    {
+        CommandResult r = Command.Run("stat", ["-c", "%d:%i", path], TimeSpan.FromSeconds(10));
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        return r.StdOut.Trim();
     }
 
     private static Dictionary<string, string> Values(string stdout)

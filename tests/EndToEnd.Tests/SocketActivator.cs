@@ -18,7 +18,7 @@ internal sealed class SocketActivator : IDisposable
     public SocketActivator(string workDir, IReadOnlyDictionary<string, string>? serviceEnvironment = null)
     {
         SocketPath = Path.Combine(workDir, "ext4.sock");
-        LogPath = Path.Combine(workDir, "service.log");
+        LogPath = LogPathFor(workDir);
         // A socket file left by an earlier activator in the same directory would satisfy the
         // wait below before the new listener is bound, and a quick client gets ECONNREFUSED.
         File.Delete(SocketPath);
@@ -38,6 +38,9 @@ internal sealed class SocketActivator : IDisposable
             Thread.Sleep(20);
         }
     }
+
+    /// <summary>The file the services' stderr is appended to (it may be created beforehand).</summary>
+    public static string LogPathFor(string workDir) => Path.Combine(workDir, "service.log");
 
     public string SocketPath { get; }
 
