@@ -39,9 +39,11 @@ internal static class HelpText
          ro, rw         read-only or read-write (the service may force read-only)
          exec, noexec   allow or forbid execution
          noatime, relatime (default), strictatime, nodiratime, diratime
+         nofail         a SOURCE that does not exist is not an error: nothing is
+                        mounted and the exit status is 0
          default_permissions and allow_other are always set; user_id and group_id are 0.
         Ignored (meaningful to mount(8) only): defaults, auto, noauto, user, nouser, users,
-         owner, group, _netdev, nofail, loop, x-*, comment=*.
+         owner, group, _netdev, loop, x-*, comment=*.
         Every other option is passed to the service, which refuses what it does not know.
         Refused: remount (exit 32). A safe.ext4 mount cannot be reconfigured in place;
          unmount it and mount it again with the new options. Per-mount flags alone

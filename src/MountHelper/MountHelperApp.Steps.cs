@@ -10,7 +10,22 @@ internal sealed partial class MountHelperApp
     {
         string source = args.Source;
         using SafeFd mountpoint = OpenMountpoint(args.Mountpoint);
-        (SafeFd device, string devicePath, bool readOnly) = OpenSource(source, policy.ReadOnly);
+        SafeFd device;
+        string devicePath;
+        bool readOnly;
+        try
+        {
+            (device, devicePath, readOnly) = OpenSource(source, policy.ReadOnly);
+        }
+        catch (SourceMissingException e) when (policy.NoFail)
+        {
+            // libmount answers a missing nofail source with success before any helper runs
+            // (MNT_ERR_NOSOURCE); a path it cannot judge (an image file) reaches the helper,
+            // which answers the same way: nothing mounted, exit 0, quiet unless -v.
+            Say($"{source}: {e.Message}; nofail: nothing mounted");
+            return HelperExitCode.Success;
+        }
+
         policy = policy with { ReadOnly = readOnly };
         using (device)
         {
@@ -125,6 +140,10 @@ internal sealed partial class MountHelperApp
         {
             fd = OpenReadOnlyFallback(source);
             readOnly = true;
+        }
+        catch (ErrnoException e) when (e.Errno is Errno.ENOENT or Errno.ENXIO or Errno.ENODEV)
+        {
+            throw new SourceMissingException($"cannot open: {ErrnoException.Describe(e.Errno)}");
         }
         catch (ErrnoException e)
         {

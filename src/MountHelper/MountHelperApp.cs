@@ -80,6 +80,11 @@ internal sealed partial class MountHelperApp
             _err.WriteLine($"{HelpText.ProgramName}: {e.Message}");
             return HelperExitCode.Usage;
         }
+        catch (SourceMissingException e)
+        {
+            _err.WriteLine($"{HelpText.ProgramName}: {TextSanitizer.OneLine(args.Source)}: {TextSanitizer.OneLine(e.Message)}");
+            return HelperExitCode.MountFailure;
+        }
         catch (MountFailureException e)
         {
             _err.WriteLine($"{HelpText.ProgramName}: {TextSanitizer.OneLine(args.Source)}: {TextSanitizer.OneLine(e.Message)}");

@@ -70,6 +70,12 @@ internal static class MountOptionPolicy
                     case "diratime": p = p with { NoDirAtime = false }; continue;
                 }
 
+                if (key == "nofail" && value is null)
+                {
+                    p = p with { NoFail = true };
+                    continue;
+                }
+
                 if (value is null && UserspaceOnly.Contains(key))
                 {
                     continue;

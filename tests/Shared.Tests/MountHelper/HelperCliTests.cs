@@ -73,6 +73,31 @@ public sealed class HelperCliTests
         Assert.That(e, Is.EqualTo("mount.safe.ext4: unterminated double quote in the option list\n"));
     }
 
+    [TestCase("ro,nofail", 0, "")]
+    [TestCase("ro", 32, "cannot open: No such file or directory")]
+    public void MissingSourceIsNotAnErrorUnderNofail(string options, int exit, string message)
+    {
+        string dir = Directory.CreateTempSubdirectory("safemount-nofail-").FullName;
+        try
+        {
+            string missing = Path.Combine(dir, "no-such-image");
+            (int code, string o, string e) = Run(missing, dir, "-o", options);
+            Assert.That(code, Is.EqualTo(exit), e);
+            Assert.That(o, Is.Empty);
+            Assert.That(e, message.Length == 0 ? Is.Empty : Does.StartWith($"mount.safe.ext4: {missing}: {message}"));
+            (code, _, e) = Run(missing, dir, "-v", "-o", options);
+            Assert.That(code, Is.EqualTo(exit));
+            if (exit == 0)
+            {
+                Assert.That(e, Is.EqualTo($"mount.safe.ext4: {missing}: cannot open: No such file or directory (ENOENT); nofail: nothing mounted\n"));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
     [TestCase("-t", "safe.ext4")]
     [TestCase("-tsafe.ext4")]
     [TestCase("-t", "fuseblk.safe.ext4")]
