@@ -9,6 +9,10 @@ namespace Safemount.MountHelper;
 /// Options may come before or after the positionals; "-o" may repeat (joined with commas);
 /// single-letter flags may be grouped ("-nv"), and "-oOPTS" / "-NNS" / "-tTYPE" are accepted.
 /// "-t" must name this helper's type (libmount passes it for "type.subtype" helpers).
+/// The grammar is getopt(3)'s, as mount(8) expects of helpers: "-o --help" is an option list,
+/// "-nv" two flags, errors read "invalid option -- 'x'". System.CommandLine (whose grammar and
+/// messages differ) only renders --help and --version, through
+/// <see cref="Safemount.Shared.CommandLine.ProgramCommand"/>.
 /// </summary>
 internal sealed record HelperArguments
 {
