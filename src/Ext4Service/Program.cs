@@ -1,5 +1,7 @@
+using System.CommandLine;
 using Microsoft.Extensions.Logging;
 using Safemount.Ext4Service.Hosting;
+using Safemount.Shared.CommandLine;
 using Safemount.Shared.Interop;
 using Safemount.Shared.Protocol;
 
@@ -8,46 +10,52 @@ namespace Safemount.Ext4Service;
 /// <summary>
 /// safemount-ext4: one process per mount, started by socket activation
 /// (safemount-ext4.socket, Accept=yes) with the helper's connection as fd 3. It logs to stderr
-/// (the journal under systemd); SAFEMOUNT_LOG_LEVEL=Debug|Information|Warning picks the level.
-/// Exit status: 0 after a clean unmount, 1 when the mount was refused or setup failed,
-/// 2 on an unexpected failure.
+/// (the journal under systemd, <see cref="ServiceLogging"/>). The command line (System.CommandLine)
+/// is empty, "--help" or "--version"; anything else is a usage error (exit 1).
+/// Exit status: 0 after a clean unmount, 1 when the mount was refused, setup failed or the
+/// command line was wrong, 2 on an unexpected failure.
 /// </summary>
 internal static class Program
 {
+    public const string Name = "safemount-ext4";
+
+    public const string HelpText = """
+        Usage:
+         safemount-ext4
+         safemount-ext4 -h|--help | -V|--version
+
+        The safemount ext4 service. It is not run by hand: systemd starts one instance
+        per mount from safemount-ext4.socket (or mount.safe.ext4 starts it directly when
+        no socket unit is installed), and it talks to mount.safe.ext4 over the connected
+        socket it inherits as fd 3 (LISTEN_FDS=1 and LISTEN_PID, or SAFEMOUNT_SOCKET_FD).
+        It receives the block device and /dev/fuse as file descriptors, reads the ext4
+        filesystem on the device, and serves it to the kernel over FUSE until unmount.
+
+        Logging: one line per message on stderr, each naming the device and the mount
+        point once the mount request has arrived (the helper's pid before that). When
+        stderr is the journal (JOURNAL_STREAM names it, as systemd sets it) lines carry
+        syslog priority prefixes ("<6>"); otherwise they are plain ("info: ...").
+
+        Environment:
+         SAFEMOUNT_LOG_LEVEL   Trace, Debug, Information (default), Warning or Error
+         JOURNAL_STREAM        DEVICE:INODE of the journal stream, set by systemd
+
+        Exit status: 0 after a clean unmount, 1 mount refused, setup or usage error,
+        2 unexpected failure.
+
+        """;
+
     private static int Main(string[] args)
     {
-        if (args.Length > 0 && args[0] is "-h" or "--help")
-        {
-            Console.Out.Write(
-                """
-                Usage: safemount-ext4
+        RootCommand root = ProgramCommand.Create(Name, "the safemount ext4 service (one process per mount)", HelpText);
+        root.SetAction(_ => Serve());
+        return ProgramCommand.Invoke(root, Name, args, Console.Out, Console.Error);
+    }
 
-                The safemount ext4 service. It is not run by hand: systemd starts one instance
-                per mount from safemount-ext4.socket (or mount.safe.ext4 starts it directly when
-                no socket unit is installed), and it talks to mount.safe.ext4 over the connected
-                socket it inherits as fd 3 (LISTEN_FDS=1 and LISTEN_PID, or SAFEMOUNT_SOCKET_FD).
-                It receives the block device and /dev/fuse as file descriptors, reads the ext4
-                filesystem on the device, and serves it to the kernel over FUSE until unmount.
-
-                Environment:
-                  SAFEMOUNT_LOG_LEVEL   Debug, Information (default), Warning or Error
-
-                """);
-            return 0;
-        }
-
-        LogLevel level = Enum.TryParse(Environment.GetEnvironmentVariable("SAFEMOUNT_LOG_LEVEL"), ignoreCase: true, out LogLevel l)
-            ? l
-            : LogLevel.Information;
-        using ILoggerFactory factory = LoggerFactory.Create(b => b
-            .SetMinimumLevel(level)
-            .AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.IncludeScopes = false;
-            })
-            .AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace));
-        ILogger logger = factory.CreateLogger("safemount-ext4");
+    private static int Serve()
+    {
+        using ILoggerFactory factory = ServiceLogging.Create(Environment.GetEnvironmentVariable);
+        var logger = new MountContextLogger(factory.CreateLogger(ServiceLogging.Category), "no helper connection yet");
 
         try
         {

@@ -1,15 +1,13 @@
 namespace Safemount.MountHelper;
 
-/// <summary>The --help and --version texts.</summary>
+/// <summary>The --help text (System.CommandLine prints it: <see cref="Safemount.Shared.CommandLine.ProgramCommand"/>).</summary>
 internal static class HelpText
 {
     public const string ProgramName = "mount.safe.ext4";
 
-    public const string Version = "mount.safe.ext4 (safemount) 0.1, protocol 1";
-
     public const string Usage = """
         Usage:
-         mount.safe.ext4 SOURCE DIR [-o OPTIONS] [-n] [-v] [-s] [-f] [-N NS]
+         mount.safe.ext4 SOURCE DIR [-sfnv] [-N NS] [-o OPTIONS] [-t safe.ext4]
          mount.safe.ext4 -h|--help | -V|--version
 
         Mount the ext4 (ext2/ext3) file system on SOURCE at DIR without letting the kernel
@@ -21,14 +19,18 @@ internal static class HelpText
         (read-only for ro), as "mount -o loop" would do.
 
         Options:
-         -o OPTIONS     comma-separated mount options (may be repeated)
+         -o OPTIONS     comma-separated mount options (may be repeated); a value that
+                        contains commas is written in double quotes: -o 'x="a,b"'
          -n             do not write /etc/mtab (accepted; never written anyway)
-         -v             say what happens, on stderr
+         -v             show each step on stderr: the service connection, HELLO, the mount
+                        request, the descriptors sent, the service's answer, the mount
+                        system calls (fsmount/move_mount) and READY
          -s             tolerate bad options: drop them with a warning, and ask the
                         service to drop fs options it does not know
          -f             fake: do everything except the mount system call
          -N NS          mount in another mount namespace (a pid or a path); not
                         supported by this build
+         -t TYPE        the file system type; only safe.ext4 is accepted
          -h, --help     show this help and exit
          -V, --version  show the version and exit
 
@@ -37,10 +39,16 @@ internal static class HelpText
          ro, rw         read-only or read-write (the service may force read-only)
          exec, noexec   allow or forbid execution
          noatime, relatime (default), strictatime, nodiratime, diratime
+         nofail         a SOURCE that does not exist is not an error: nothing is
+                        mounted and the exit status is 0
          default_permissions and allow_other are always set; user_id and group_id are 0.
         Ignored (meaningful to mount(8) only): defaults, auto, noauto, user, nouser, users,
-         owner, group, _netdev, nofail, loop, x-*, comment=*.
+         owner, group, _netdev, loop, x-*, comment=*.
         Every other option is passed to the service, which refuses what it does not know.
+        Refused: remount (exit 32). A safe.ext4 mount cannot be reconfigured in place;
+         unmount it and mount it again with the new options. Per-mount flags alone
+         (ro, nosuid, noexec, ...) can be changed with "mount -o remount,bind,ro DIR",
+         which mount(8) does without this helper.
 
         Environment:
          SAFEMOUNT_SOCKET   service socket (default /run/safemount/ext4.sock)

@@ -1,10 +1,18 @@
+using Safemount.Shared.Protocol;
+
 namespace Safemount.MountHelper;
 
 /// <summary>
 /// The helper's command line, as mount(8) passes it to external helpers:
-/// <c>mount.safe.ext4 SOURCE DIR [-o OPTS] [-n] [-v] [-s] [-f] [-N NS] [-h|--help] [-V|--version]</c>.
+/// <c>mount.safe.ext4 SOURCE DIR [-sfnv] [-N namespace] [-o options] [-t type]</c> (mount(8)
+/// "EXTERNAL HELPERS"), plus -h/--help and -V/--version.
 /// Options may come before or after the positionals; "-o" may repeat (joined with commas);
-/// single-letter flags may be grouped ("-nv"), and "-oOPTS" / "-NNS" are accepted.
+/// single-letter flags may be grouped ("-nv"), and "-oOPTS" / "-NNS" / "-tTYPE" are accepted.
+/// "-t" must name this helper's type (libmount passes it for "type.subtype" helpers).
+/// The grammar is getopt(3)'s, as mount(8) expects of helpers: "-o --help" is an option list,
+/// "-nv" two flags, errors read "invalid option -- 'x'". System.CommandLine (whose grammar and
+/// messages differ) only renders --help and --version, through
+/// <see cref="Safemount.Shared.CommandLine.ProgramCommand"/>.
 /// </summary>
 internal sealed record HelperArguments
 {
@@ -28,6 +36,9 @@ internal sealed record HelperArguments
     /// <summary>-N: mount namespace as a pid or a path.</summary>
     public string? Namespace { get; init; }
 
+    /// <summary>The file system type every "-t" must name.</summary>
+    public const string FsType = "safe.ext4";
+
     public bool Help { get; init; }
 
     public bool Version { get; init; }
@@ -38,6 +49,7 @@ internal sealed record HelperArguments
         List<string> options = new();
         bool verbose = false, sloppy = false, fake = false, noMtab = false, help = false, version = false;
         string? ns = null;
+        string? type = null;
         bool endOfOptions = false;
         for (int i = 0; i < args.Count; i++)
         {
@@ -79,6 +91,7 @@ internal sealed record HelperArguments
                     case 'V': version = true; break;
                     case 'o':
                     case 'N':
+                    case 't':
                         string value;
                         if (j + 1 < a.Length)
                         {
@@ -96,6 +109,10 @@ internal sealed record HelperArguments
                         if (c == 'o')
                         {
                             options.Add(value);
+                        }
+                        else if (c == 't')
+                        {
+                            type = value;
                         }
                         else
                         {
@@ -128,6 +145,11 @@ internal sealed record HelperArguments
         if (positionals[0].Length == 0 || positionals[1].Length == 0)
         {
             throw new UsageException("SOURCE and DIR must not be empty");
+        }
+
+        if (type is not null && type != FsType && type != "fuse." + FsType && type != "fuseblk." + FsType)
+        {
+            throw new UsageException($"-t {TextSanitizer.OneLine(type)}: this helper mounts type {FsType} only");
         }
 
         if (ns is { Length: 0 })

@@ -10,17 +10,36 @@ internal sealed partial class MountHelperApp
     {
         string source = args.Source;
         using SafeFd mountpoint = OpenMountpoint(args.Mountpoint);
-        (SafeFd device, string devicePath, bool readOnly) = OpenSource(source, policy.ReadOnly);
+        SafeFd device;
+        string devicePath;
+        bool readOnly;
+        try
+        {
+            (device, devicePath, readOnly) = OpenSource(source, policy.ReadOnly);
+        }
+        catch (SourceMissingException e) when (policy.NoFail)
+        {
+            // libmount answers a missing nofail source with success before any helper runs
+            // (MNT_ERR_NOSOURCE); a path it cannot judge (an image file) reaches the helper,
+            // which answers the same way: nothing mounted, exit 0, quiet unless -v.
+            Say($"{source}: {e.Message}; nofail: nothing mounted");
+            return HelperExitCode.Success;
+        }
+
         policy = policy with { ReadOnly = readOnly };
         using (device)
         {
             ulong size = FileInterop.GetByteSize(device);
             Say($"{source}: using {devicePath}, {size} bytes, {(readOnly ? "read-only" : "read-write")}");
             using HelperClient client = ConnectService();
-            HelperFailure(() => client.Handshake(args.Sloppy ? HelloFlags.Sloppy : HelloFlags.None));
+            HelloFlags hello = args.Sloppy ? HelloFlags.Sloppy : HelloFlags.None;
+            Say($"HELLO: protocol {ProtocolVersion.Min}-{ProtocolVersion.Max}, flags {hello}");
+            uint version = HelperFailure(() => client.Handshake(hello));
+            Say($"HELLO_REPLY: protocol {version}");
             using MountRequest request = new(source, args.Mountpoint, policy.FsOptions, readOnly, size, new SafeFd(device.Fd, ownsHandle: false));
-            Say($"asking the service to mount {devicePath} with options '{policy.FsOptions}'");
+            Say($"MOUNT_REQUEST: {devicePath} on {args.Mountpoint}, options '{policy.FsOptions}', {(readOnly ? "ro" : "rw")}, {size} bytes; sending the device fd {device.Fd} with it");
             HelperFailure(() => client.SendMount(request));
+            Say("MOUNT_REQUEST sent, device fd passed (SCM_RIGHTS); waiting for the service's answer");
             MountAccepted accepted = HelperFailure(() => client.ReceiveMountReply());
             try
             {
@@ -43,11 +62,13 @@ internal sealed partial class MountHelperApp
                 policy = policy with { ReadOnly = true };
             }
 
-            Say($"service accepted: {accepted.FsType}.{accepted.Subtype}, rootmode 0{Convert.ToString(accepted.RootMode, 8)}, blksize {accepted.BlockSize}, label '{accepted.Label}', uuid {new Guid(accepted.Uuid, bigEndian: true)}");
+            Say($"MOUNT_ACCEPTED: {accepted.FsType}.{accepted.Subtype}, rootmode 0{Convert.ToString(accepted.RootMode, 8)}, blksize {accepted.BlockSize}, label '{accepted.Label}', uuid {new Guid(accepted.Uuid, bigEndian: true)}");
 
             using SafeFd fuse = OpenFuse(client);
             HelperFailure(() => client.SendFuseFd(fuse));
+            Say($"FUSE_FD: /dev/fuse fd {fuse.Fd} passed (SCM_RIGHTS)");
             HelperFailure(() => client.WaitFuseFdAccepted());
+            Say("FUSE_FD_ACCEPTED: the service reads /dev/fuse");
             FuseMounter.Request mr = new(accepted.FsType, accepted.Subtype, devicePath, fuse, mountpoint, accepted.RootMode, accepted.BlockSize, policy);
             if (args.Fake)
             {
@@ -58,8 +79,9 @@ internal sealed partial class MountHelperApp
 
             try
             {
+                Say($"mounting {accepted.FsType}.{accepted.Subtype} on {args.Mountpoint} with options {FuseMounter.OptionString(mr)}, attr 0x{policy.MountAttributes:x}");
                 string how = FuseMounter.Mount(mr);
-                Say($"mounted {devicePath} on {args.Mountpoint} with {how}");
+                Say($"mounted {devicePath} on {args.Mountpoint} with {(how == "fsmount" ? "fsopen/fsconfig/fsmount/move_mount" : how)}");
             }
             catch (ErrnoException e)
             {
@@ -69,6 +91,7 @@ internal sealed partial class MountHelperApp
 
             try
             {
+                Say("waiting for READY (the service answers the kernel's FUSE_INIT first)");
                 client.WaitReady();
             }
             catch (ProtocolException e)
@@ -79,7 +102,7 @@ internal sealed partial class MountHelperApp
                 throw new MountFailureException($"{Describe(e)} ({detach})");
             }
 
-            Say("service is ready");
+            Say("READY: the service serves the mount");
             return HelperExitCode.Success;
         }
     }
@@ -117,6 +140,10 @@ internal sealed partial class MountHelperApp
         {
             fd = OpenReadOnlyFallback(source);
             readOnly = true;
+        }
+        catch (ErrnoException e) when (e.Errno is Errno.ENOENT or Errno.ENXIO or Errno.ENODEV)
+        {
+            throw new SourceMissingException($"cannot open: {ErrnoException.Describe(e.Errno)}");
         }
         catch (ErrnoException e)
         {

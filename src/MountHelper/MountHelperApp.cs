@@ -1,3 +1,5 @@
+using System.CommandLine;
+using Safemount.Shared.CommandLine;
 using Safemount.Shared.Interop;
 using Safemount.Shared.Protocol;
 
@@ -43,16 +45,11 @@ internal sealed partial class MountHelperApp
             return HelperExitCode.Usage;
         }
 
-        if (args.Help)
+        if (args.Help || args.Version)
         {
-            _out.Write(HelpText.Usage);
-            return HelperExitCode.Success;
-        }
-
-        if (args.Version)
-        {
-            _out.WriteLine(HelpText.Version);
-            return HelperExitCode.Success;
+            // Help wins over version when both are given, as before.
+            RootCommand root = ProgramCommand.Create(HelpText.ProgramName, "mount an untrusted ext4 image through the safemount-ext4 service", HelpText.Usage);
+            return ProgramCommand.Invoke(root, HelpText.ProgramName, [args.Help ? "--help" : "--version"], _out, _err);
         }
 
         _verbose = args.Verbose;
@@ -82,6 +79,11 @@ internal sealed partial class MountHelperApp
         {
             _err.WriteLine($"{HelpText.ProgramName}: {e.Message}");
             return HelperExitCode.Usage;
+        }
+        catch (SourceMissingException e)
+        {
+            _err.WriteLine($"{HelpText.ProgramName}: {TextSanitizer.OneLine(args.Source)}: {TextSanitizer.OneLine(e.Message)}");
+            return HelperExitCode.MountFailure;
         }
         catch (MountFailureException e)
         {

@@ -1,3 +1,4 @@
+using Safemount.Shared.CommandLine;
 using Safemount.Shared.Interop;
 using Safemount.Shared.Protocol;
 
@@ -8,6 +9,9 @@ namespace Safemount.MountHelper;
 /// ro/rw; exec/noexec; atime modes; mount(8) userspace-only options ignored; every other
 /// option forwarded to the service, which rejects what it does not know. Later options win.
 /// A syntactically bad option is a usage error, or with -s dropped with a warning.
+/// The list is split as libmount splits it (<see cref="MountOptionList"/>: commas inside double
+/// quotes do not separate). "remount" is refused with a mount failure: a safe.ext4 mount has
+/// no in-place reconfiguration (the service holds its options for the life of the mount).
 /// </summary>
 internal static class MountOptionPolicy
 {
@@ -23,18 +27,26 @@ internal static class MountOptionPolicy
         "fd", "rootmode", "user_id", "group_id", "default_permissions", "allow_other", "blksize", "max_read", "subtype", "source",
     };
 
+    /// <summary>The answer to "mount -o remount": mount(8) runs the helper for a remount of a
+    /// helper-mounted type (libmount only skips helpers for bind, move and propagation changes).</summary>
+    public const string RemountRefusal =
+        "remount is not supported by safe.ext4: unmount it (umount DIR) and mount it again with the new options; "
+        + "per-mount flags alone can be changed with 'mount -o remount,bind,ro DIR'";
+
     public static MountPolicy Apply(string options, bool sloppy)
     {
         MountPolicy p = new();
         List<string> forward = new();
         List<string> warnings = new();
-        foreach (string item in options.Split(','))
+        List<string> items = MountOptionList.Split(options, out string? splitError)
+            ?? throw new UsageException(splitError!);
+        if (items.Contains("remount"))
         {
-            if (item.Length == 0)
-            {
-                continue;
-            }
+            throw new MountFailureException(RemountRefusal, HelperExitCode.MountFailure);
+        }
 
+        foreach (string item in items)
+        {
             int eq = item.IndexOf('=');
             string key = eq < 0 ? item : item[..eq];
             string? value = eq < 0 ? null : item[(eq + 1)..];
@@ -56,6 +68,12 @@ internal static class MountOptionPolicy
                     case "strictatime": p = p with { AtimeMode = MountInterop.MOUNT_ATTR_STRICTATIME }; continue;
                     case "nodiratime": p = p with { NoDirAtime = true }; continue;
                     case "diratime": p = p with { NoDirAtime = false }; continue;
+                }
+
+                if (key == "nofail" && value is null)
+                {
+                    p = p with { NoFail = true };
+                    continue;
                 }
 
                 if (value is null && UserspaceOnly.Contains(key))

@@ -18,6 +18,10 @@ internal sealed record MountPolicy
 
     public bool NoDirAtime { get; init; }
 
+    /// <summary>"nofail": a source that does not exist is not an error (mount(8) FILESYSTEM-INDEPENDENT
+    /// MOUNT OPTIONS: "Do not report errors for this device if it does not exist").</summary>
+    public bool NoFail { get; init; }
+
     /// <summary>Options forwarded to the service, comma-joined in the order given.</summary>
     public string FsOptions { get; init; } = string.Empty;
 

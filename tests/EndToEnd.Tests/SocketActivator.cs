@@ -13,17 +13,19 @@ internal sealed class SocketActivator : IDisposable
 {
     private readonly Process _process;
 
-    public SocketActivator(string workDir)
+    /// <param name="serviceEnvironment">variables set for each service (systemd-socket-activate -E),
+    /// e.g. JOURNAL_STREAM as systemd sets it.</param>
+    public SocketActivator(string workDir, IReadOnlyDictionary<string, string>? serviceEnvironment = null)
     {
         SocketPath = Path.Combine(workDir, "ext4.sock");
-        LogPath = Path.Combine(workDir, "service.log");
+        LogPath = LogPathFor(workDir);
         // A socket file left by an earlier activator in the same directory would satisfy the
         // wait below before the new listener is bound, and a quick client gets ECONNREFUSED.
         File.Delete(SocketPath);
         var psi = new ProcessStartInfo("/bin/bash") { UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(
-            $"exec setsid systemd-socket-activate --seqpacket --accept -l '{SocketPath}' '{TestEnvironment.ServicePath}' >>'{LogPath}' 2>&1");
+            $"exec setsid systemd-socket-activate --seqpacket --accept -l '{SocketPath}'{EnvironmentArguments(serviceEnvironment)} '{TestEnvironment.ServicePath}' >>'{LogPath}' 2>&1");
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start systemd-socket-activate");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (!File.Exists(SocketPath))
@@ -36,6 +38,9 @@ internal sealed class SocketActivator : IDisposable
             Thread.Sleep(20);
         }
     }
+
+    /// <summary>The file the services' stderr is appended to (it may be created beforehand).</summary>
+    public static string LogPathFor(string workDir) => Path.Combine(workDir, "service.log");
 
     public string SocketPath { get; }
 
@@ -88,6 +93,9 @@ internal sealed class SocketActivator : IDisposable
 
         Assert.That(ServicePids(), Is.Empty, $"safemount-ext4 still running after umount; log:\n{Log}");
     }
+
+    private static string EnvironmentArguments(IReadOnlyDictionary<string, string>? environment) =>
+        environment is null ? string.Empty : string.Concat(environment.Select(kv => $" -E '{kv.Key}={kv.Value}'"));
 
     public void Dispose()
     {

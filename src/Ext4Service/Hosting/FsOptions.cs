@@ -1,3 +1,5 @@
+using Safemount.Shared.CommandLine;
+
 namespace Safemount.Ext4Service.Hosting;
 
 /// <summary>
@@ -68,7 +70,14 @@ internal sealed class FsOptions
             return null;
         }
 
-        foreach (string raw in text.Split(',', StringSplitOptions.RemoveEmptyEntries))
+        // Quote-aware, as the helper and libmount split: 'x="a,b"' is one (unknown) option.
+        List<string>? items = MountOptionList.Split(text, out error);
+        if (items is null)
+        {
+            return null;
+        }
+
+        foreach (string raw in items)
         {
             string name = raw;
             string? value = null;

@@ -23,17 +23,22 @@ internal sealed class MountService
     /// <summary>Worker threads reading /dev/fuse: requests are handled in parallel from the start.</summary>
     private const int FuseWorkers = 4;
 
-    private readonly ILogger _logger;
+    private readonly MountContextLogger _logger;
 
-    public MountService(ILogger logger) => _logger = logger;
+    public MountService(MountContextLogger logger) => _logger = logger;
 
     /// <summary>Runs the whole mount; returns the process exit code (0 after a clean unmount).</summary>
     public int Run(ServiceEndpoint endpoint)
     {
+        PeerCredentials peer = SocketInterop.GetPeerCredentials(endpoint.Socket);
+        _logger.Context = $"helper pid {peer.pid}, uid {peer.uid}";
         uint version = endpoint.Handshake();
         ServiceLog.Connected(_logger, version);
 
         using MountRequest request = endpoint.ReceiveMountRequest();
+
+        // From here on every line names the device and the mount point.
+        _logger.Context = $"{TextSanitizer.OneLine(request.SourcePath)} on {TextSanitizer.OneLine(request.Mountpoint)}";
         ServiceLog.MountRequested(_logger, request.SourcePath, request.Mountpoint, request.Options,
             request.ReadOnly ? "read-only" : "read-write", request.DeviceSize);
 

@@ -126,6 +126,60 @@ public sealed class MountHelperRunTests
     }
 
     [Test]
+    public void VerboseNamesEveryProtocolStepInOrder()
+    {
+        PeerThread service = Service(ep =>
+        {
+            using MountRequest req = ep.ReceiveMountRequest();
+            ep.SendMountAccepted(new MountAccepted());
+            using SafeFd f = ep.ReceiveFuseFd();
+            ep.SendFuseFdAccepted();
+            ep.WaitForHelperEnd(TimeSpan.FromSeconds(5));
+        });
+        (int code, string err) = RunHelper("-fv", "-o", "ro");
+        Assert.That(service.Join(), Is.Null);
+        Assert.That(code, Is.EqualTo(0), err);
+        string[] steps =
+        [
+            $"connected to {_socketPath}",
+            "HELLO: protocol 1-1",
+            "HELLO_REPLY: protocol 1",
+            "MOUNT_REQUEST: /dev/loop",
+            "device fd passed (SCM_RIGHTS)",
+            "MOUNT_ACCEPTED: fuseblk.safe.ext4",
+            "FUSE_FD: /dev/fuse fd",
+            "FUSE_FD_ACCEPTED",
+            "fake mount (-f): would mount /dev/loop",
+        ];
+        int at = 0;
+        foreach (string step in steps)
+        {
+            int i = err.IndexOf(step, at, StringComparison.Ordinal);
+            Assert.That(i, Is.GreaterThanOrEqualTo(0), $"step '{step}' missing or out of order in:\n{err}");
+            at = i + step.Length;
+        }
+
+        Assert.That(err.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.All.StartWith("mount.safe.ext4: "));
+    }
+
+    [Test]
+    public void QuietWithoutVerbose()
+    {
+        PeerThread service = Service(ep =>
+        {
+            using MountRequest req = ep.ReceiveMountRequest();
+            ep.SendMountAccepted(new MountAccepted());
+            using SafeFd f = ep.ReceiveFuseFd();
+            ep.SendFuseFdAccepted();
+            ep.WaitForHelperEnd(TimeSpan.FromSeconds(5));
+        });
+        (int code, string err) = RunHelper("-f", "-o", "ro");
+        Assert.That(service.Join(), Is.Null);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(err, Is.Empty);
+    }
+
+    [Test]
     public void MissingSocketExits32()
     {
         _listener!.Dispose();
