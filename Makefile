@@ -16,7 +16,8 @@ DOCDIR      ?= $(PREFIX)/share/doc/safemount
 MANDIR      ?= $(PREFIX)/share/man
 # systemd.preset(5): vendor presets live in /usr/lib/systemd/system-preset.
 PRESETDIR   ?= $(PREFIX)/lib/systemd/system-preset
-VERSION     ?= 0.1
+# One version for binaries and packages: <Version> in Directory.Build.props.
+VERSION     ?= $(shell sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' Directory.Build.props)
 DESTDIR     ?=
 CONFIG      ?= Release
 OUT         ?= out

@@ -13,7 +13,7 @@ namespace Safemount.EndToEnd.Tests;
 [TestFixture]
 public sealed class PackagingDebTests
 {
-    private const string Version = "0.1";
+    private static readonly string Version = TestEnvironment.ProductVersion;
 
     [Test]
     public void DebInstallsMountsAndPurgesCleanly()

@@ -11,7 +11,7 @@ namespace Safemount.EndToEnd.Tests;
 [TestFixture]
 public sealed class PackagingRpmTests
 {
-    private const string Version = "0.1";
+    private static readonly string Version = TestEnvironment.ProductVersion;
 
     private static readonly string[] ExpectedPaths =
     [

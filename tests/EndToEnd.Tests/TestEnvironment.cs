@@ -14,6 +14,11 @@ internal static class TestEnvironment
     /// (`make install`, the .deb or the .rpm: FHS paths) instead of out/.</summary>
     public static bool UseInstalled => Environment.GetEnvironmentVariable("SAFEMOUNT_INSTALLED") == "1";
 
+    /// <summary>&lt;Version&gt; of Directory.Build.props: what both binaries print with --version
+    /// and what `make rpm`/`make deb` stamp on the packages.</summary>
+    public static string ProductVersion { get; } = System.Text.RegularExpressions.Regex.Match(
+        File.ReadAllText(Path.Combine(RepoRoot, "Directory.Build.props")), "<Version>([^<]+)</Version>").Groups[1].Value;
+
     public static string HelperPath => UseInstalled ? "/usr/sbin/mount.safe.ext4" : Path.Combine(OutDir, "mount.safe.ext4");
 
     public static string ServicePath => UseInstalled ? "/usr/libexec/safemount/safemount-ext4" : Path.Combine(OutDir, "safemount-ext4");
