@@ -19,24 +19,29 @@ trap cleanup EXIT
 make --no-print-directory -C "$repo" OUT="$out" DESTDIR="$work/test/stage" PREFIX=/usr install >"$work/make.log" 2>&1 || { cat "$work/make.log" >&2; exit 20; }
 loop=$(losetup --find --show --read-only "$img") || exit 21
 mkdir -p "$work/results" "$work/test"
-printf 'LOOP=%s\nFILE=%s\n' "$loop" "$file" > "$work/results/params"
+printf 'LOOP=%s\nIMAGE=/safemount-image.ext4\nFILE=%s\n' "$loop" "$file" > "$work/results/params"
 # The payload lives at /safemount-test: stage/ (the install tree) and scripts/.
 mkdir -p "$work/test/scripts"
 cp "$here/systemd-inside.sh" "$work/test/scripts/"
 
+# /dev/autofs: systemd treats automount units as unsupported where it is missing (a container's
+# /dev has none). Every loop device node the host has, so that the helper's LOOP_CTL_GET_FREE answer exists in
+# the container's private /dev too.
+loops=$(for d in /dev/loop[0-9]*; do printf -- '--bind=%s ' "$d"; done)
 # PID 1 of the host is not systemd: nothing to register with (--register=no --keep-unit), and a
 # private /run. --system-call-filter=bpf lets the units' DevicePolicy=/IPAddressDeny= (BPF)
 # take effect; --volatile=yes gives a throw-away root with the host's /usr read-only.
 SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 timeout 100 unshare -m --propagation private sh -c '
     mount -t tmpfs tmpfs /run &&
-    exec systemd-nspawn -D / --volatile=yes -b --register=no --keep-unit --console=read-only \
+    exec systemd-nspawn $1 -D / --volatile=yes -b --register=no --keep-unit --console=read-only \
         --private-network --system-call-filter=bpf \
-        --bind=/dev/fuse --bind="$1" \
+        --bind=/dev/fuse --bind=/dev/loop-control --bind=/dev/autofs \
+        --bind-ro="$4:/safemount-image.ext4" \
         --bind-ro="$2/test:/safemount-test" \
         --bind="$2/results:/safemount-results" \
         --bind-ro="$3:/etc/systemd/system/systemd-safemount-test.service" \
         systemd.firstboot=off systemd.wants=systemd-safemount-test.service' \
-    sh "$loop" "$work" "$here/../systemd/systemd-safemount-test.service" >"$work/console.log" 2>&1
+    sh "$loops" "$work" "$here/../systemd/systemd-safemount-test.service" "$img" >"$work/console.log" 2>&1
 rc=$?
 echo "container-exit=$rc"
 exit $rc
