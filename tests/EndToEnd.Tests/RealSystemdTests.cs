@@ -109,6 +109,7 @@ public sealed class RealSystemdTests
     private static void AssertConfined(string p, Func<string, string> get)
     {
         Assert.That(get($"{p}-instances"), Is.EqualTo("1"), $"{p}: safemount-ext4@ instances while mounted");
+        Assert.That(get($"{p}-service-pid-nonzero"), Is.EqualTo("yes"), $"{p}: the instance's MainPID");
         Assert.That(get($"{p}-service-exe"), Is.EqualTo("/usr/libexec/safemount/safemount-ext4"), $"{p}: the instance's /proc/PID/exe");
         foreach (string ids in new[] { "Uid", "Gid" })
         {
