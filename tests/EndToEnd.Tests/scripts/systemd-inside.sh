@@ -1,0 +1,109 @@
+#!/bin/bash
+# Runs inside the systemd-nspawn container as systemd-safemount-test.service (see
+# systemd-boot-test.sh). Installs the staged `make install` tree over the host's read-only /usr
+# with overlays, enables the real units, then mounts one image twice through systemd: (a) a .mount
+# unit started with systemctl, (b) an /etc/fstab line with x-systemd.automount,nofail turned into
+# units by systemd-fstab-generator(8) and triggered by an access. While each mount is up it reads
+# the confined service's identity, capabilities and seccomp mode from /proc/PID/status
+# (proc(5)); after each stop it checks that the per-connection service instance is gone.
+# Every result is a KEY=VALUE line in /safemount-results/results; the test on the host judges them.
+set -u
+results=/safemount-results/results
+# shellcheck source=/dev/null
+. /safemount-results/params   # LOOP (the image's loop device), IMAGE (the image file), FILE (path in it)
+rec() { echo "$1=$2" >> "$results"; }
+: > "$results"
+
+# DynamicUser=yes allocates from 61184..65519 (systemd.exec(5), "DynamicUser=").
+probe_service() {
+    local p=$1 units unit pid status
+    units=$(systemctl list-units --plain --no-legend --state=active 'safemount-ext4@*.service' | cut -d' ' -f1)
+    rec "$p-instances" "$(echo "$units" | grep -c .)"
+    unit=$(echo "$units" | head -n1)
+    pid=$(systemctl show -P MainPID "$unit")
+    rec "$p-service-pid-nonzero" "$([ "${pid:-0}" -gt 0 ] && echo yes || echo no)"
+    rec "$p-service-exe" "$(readlink "/proc/$pid/exe")"
+    status=/proc/$pid/status
+    # No awk: under --volatile=yes /etc/alternatives (hence /usr/bin/awk) is missing.
+    while IFS=$'\t' read -r k v; do
+        case $k in
+            Uid:|Gid:) rec "$p-${k%:}" "$(echo "$v" | tr -s '\t ' ',,')" ;;
+            CapInh:|CapPrm:|CapEff:|CapBnd:|CapAmb:|NoNewPrivs:|Seccomp:|Seccomp_filters:) rec "$p-${k%:}" "$v" ;;
+        esac
+    done < "$status"
+}
+
+# Waits until no safemount-ext4@ instance is loaded (CollectMode=inactive-or-failed unloads it).
+wait_instances_gone() {
+    local i n
+    for i in $(seq 1 100); do
+        n=$(systemctl list-units --plain --no-legend --all 'safemount-ext4@*.service' | grep -c .)
+        [ "$n" -eq 0 ] && break
+        sleep 0.1
+    done
+    rec "$1-instances-after-stop" "$n"
+}
+
+# Install: the host's /usr is bound read-only; an overlay puts the staged files in front of it
+# where mount(8) looks for helpers (/sbin = /usr/sbin, mount(8) "EXTERNAL HELPERS") and where
+# the unit's ExecStart points.
+mount -t overlay overlay -o lowerdir=/safemount-test/stage/usr/sbin:/usr/sbin /usr/sbin || exit 10
+mount -t overlay overlay -o lowerdir=/safemount-test/stage/usr/libexec:/usr/libexec /usr/libexec || exit 11
+rec helper-is-staged "$(cmp -s /usr/sbin/mount.safe.ext4 /safemount-test/stage/usr/sbin/mount.safe.ext4 && echo yes || echo no)"
+rec service-is-staged "$(cmp -s /usr/libexec/safemount/safemount-ext4 /safemount-test/stage/usr/libexec/safemount/safemount-ext4 && echo yes || echo no)"
+cp /safemount-test/stage/usr/lib/systemd/system/safemount-ext4.socket \
+   /safemount-test/stage/usr/lib/systemd/system/safemount-ext4@.service /etc/systemd/system/ || exit 12
+systemctl daemon-reload
+systemctl enable --now safemount-ext4.socket
+rec socket-enable-exit $?
+rec socket-active "$(systemctl is-active safemount-ext4.socket)"
+rec socket-path "$(stat -c %F "/run/safemount/ext4.sock" 2>&1)"
+
+# (a) a mount unit (systemd.mount(5)); its name must be the escaped Where=.
+mkdir -p /mnt/unit
+cat > /etc/systemd/system/mnt-unit.mount <<UNIT
+[Unit]
+Description=safemount test mount unit
+[Mount]
+What=$LOOP
+Where=/mnt/unit
+Type=safe.ext4
+Options=ro
+UNIT
+systemctl daemon-reload
+systemctl start mnt-unit.mount
+rec a-start-exit $?
+rec a-active "$(systemctl is-active mnt-unit.mount)"
+rec a-fstype "$(findmnt -n -o FSTYPE /mnt/unit)"
+rec a-source "$(findmnt -n -o SOURCE /mnt/unit)"
+rec a-sha256 "$(sha256sum "/mnt/unit/$FILE" | cut -d' ' -f1)"
+probe_service a
+systemctl stop mnt-unit.mount
+rec a-stop-exit $?
+rec a-mounted-after-stop "$(findmnt -n /mnt/unit | grep -c .)"
+wait_instances_gone a
+
+# (b) /etc/fstab through systemd-fstab-generator: x-systemd.automount makes mnt-auto.automount,
+# the first access starts mnt-auto.mount (systemd.mount(5), "FSTAB"). In a container the generator
+# ignores fstab lines whose source is under /dev ("Running in a container, ignoring fstab device
+# entry"), so this line names the image file and the helper attaches the loop device itself.
+mkdir -p /mnt/auto
+echo "$IMAGE /mnt/auto safe.ext4 ro,nofail,x-systemd.automount 0 0" >> /etc/fstab
+systemctl daemon-reload
+rec b-generated "$(systemctl show -P SourcePath mnt-auto.mount)"
+systemctl start mnt-auto.automount
+rec b-automount-active "$(systemctl is-active mnt-auto.automount)"
+rec b-mount-before-access "$(systemctl is-active mnt-auto.mount)"
+rec b-sha256 "$(sha256sum "/mnt/auto/$FILE" | cut -d' ' -f1)"
+rec b-mount-after-access "$(systemctl is-active mnt-auto.mount)"
+rec b-fstype "$(findmnt -n -o FSTYPE /mnt/auto | tail -n1)"
+probe_service b
+systemctl stop mnt-auto.automount mnt-auto.mount
+rec b-stop-exit $?
+rec b-mounted-after-stop "$(findmnt -n /mnt/auto | grep -c .)"
+wait_instances_gone b
+
+echo "--- journal of the safemount units ---"
+journalctl --no-pager -o short-monotonic -u safemount-ext4.socket -u 'safemount-ext4@*' -u mnt-unit.mount -u mnt-auto.mount -u mnt-auto.automount
+rec done yes
+exit 0
