@@ -7,9 +7,6 @@ namespace Safemount.Ext4Service.Bridge;
 /// ext4 driver fills struct kstat (ext4_getattr / generic_fillattr).</summary>
 internal static class AttrMapper
 {
-    /// <summary>EXT4_INLINE_DATA_FL (ext4.h).</summary>
-    private const uint EXT4_INLINE_DATA_FL = 0x10000000;
-
     public static FuseAttr ToAttr(Ext4Inode inode, uint blockSize) => new()
     {
         // The stable on-disk inode number, so st_ino matches the kernel's ext4 mount.
@@ -45,7 +42,7 @@ internal static class AttrMapper
     /// Directories and symlinks go through ext4_getattr, which adds nothing.
     /// </summary>
     public static ulong InlineDataSectors(Ext4Inode inode) =>
-        inode.IsRegular && (inode.Flags & EXT4_INLINE_DATA_FL) != 0 ? ((ulong)inode.Size + 511) >> 9 : 0;
+        inode.IsRegular && inode.HasInlineData ? ((ulong)inode.Size + 511) >> 9 : 0;
 
     /// <summary>new_encode_dev (include/linux/kdev_t.h): fuse_attr.rdev is decoded with
     /// new_decode_dev by the kernel.</summary>

@@ -58,7 +58,7 @@ internal sealed partial class Ext4FuseFileSystem
             }
 
             Ext4Inode? child = dot ? null : _volume.ReadInode(d.Inode);
-            if (dot || child!.LinksCount == 0 || IsEaInode(child))
+            if (dot || !child!.MayBeNamed)
             {
                 // Dots, and names of deleted inodes or of EA inodes (listed as the kernel lists
                 // them; a LOOKUP of one fails with EUCLEAN):

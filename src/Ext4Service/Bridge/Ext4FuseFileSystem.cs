@@ -70,16 +70,12 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
         }
 
         Ext4Inode child = _volume.ReadInode(ino);
-        if (child.LinksCount == 0)
+        if (!child.MayBeNamed)
         {
-            // As ext4_lookup: a name that points at a deleted inode is corruption (EFSCORRUPTED).
-            throw new Ext4CorruptionException($"deleted inode {ino} referenced from directory inode {dir!.Number}");
-        }
-
-        if (IsEaInode(child))
-        {
-            // As __ext4_iget's check_igot_inode: an xattr value inode reached by name is corruption.
-            throw new Ext4CorruptionException($"EA inode {ino} referenced from directory inode {dir!.Number}");
+            // As ext4_lookup / check_igot_inode: a name that leads to a deleted inode or to an
+            // xattr value inode is corruption (EFSCORRUPTED).
+            string what = child.LinksCount == 0 ? "deleted inode" : "EA inode";
+            throw new Ext4CorruptionException($"{what} {ino} referenced from directory inode {dir!.Number}");
         }
 
         entry = MakeEntry(child);
@@ -243,11 +239,6 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
 
         return ErrnoTable.ToErrno(exception);
     }
-
-    /// <summary>EXT4_EA_INODE_FL (ext4.h): the inode holds an xattr value and has no name.</summary>
-    private const uint EXT4_EA_INODE_FL = 0x00200000;
-
-    private static bool IsEaInode(Ext4Inode inode) => (inode.Flags & EXT4_EA_INODE_FL) != 0;
 
     private FuseEntry MakeEntry(Ext4Inode inode) =>
         new(NodeIds.FromInode(inode.Number), inode.Generation, AttrMapper.ToAttr(inode, _volume.BlockSize));

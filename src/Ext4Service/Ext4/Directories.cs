@@ -61,7 +61,8 @@ internal sealed partial class Directories
     {
         uint blocks = BlockCount(dir);
         uint lblk = 0;
-        var seen = new HashSet<ulong>();
+        // A one-block directory (the common case) cannot repeat a block: no set for it.
+        HashSet<ulong>? seen = blocks > 1 ? new HashSet<ulong>() : null;
         while (lblk < blocks)
         {
             var run = _v.FileData.Map(dir, lblk, blocks - lblk);
@@ -69,7 +70,7 @@ internal sealed partial class Directories
             {
                 for (uint i = 0; i < run.Length; i++)
                 {
-                    if (!seen.Add(run.Physical + i))
+                    if (seen is not null && !seen.Add(run.Physical + i))
                     {
                         throw new Ext4CorruptionException(
                             $"directory inode {dir.Number}: block {run.Physical + i} is mapped twice (again at logical block {lblk + i})");

@@ -64,6 +64,19 @@ public sealed class Ext4Inode
     public bool IsRegular => (Mode & Format.InodeLayout.S_IFMT) == Format.InodeLayout.S_IFREG;
     public bool IsSymlink => (Mode & Format.InodeLayout.S_IFMT) == Format.InodeLayout.S_IFLNK;
 
+    /// <summary>EXT4_INLINE_DATA_FL: the data lives in i_block and the system.data xattr.</summary>
+    public bool HasInlineData => HasFlag(Format.InodeLayout.EXT4_INLINE_DATA_FL);
+
+    /// <summary>EXT4_EA_INODE_FL: the inode holds one xattr value (ea_inode) and has no name.</summary>
+    public bool IsXattrValueInode => HasFlag(Format.InodeLayout.EXT4_EA_INODE_FL);
+
+    /// <summary>
+    /// False for an inode no directory entry may name: a deleted one (i_links_count 0, as
+    /// ext4_lookup) or an xattr value inode (as __ext4_iget's check_igot_inode). A name that
+    /// leads to such an inode is corruption.
+    /// </summary>
+    public bool MayBeNamed => LinksCount != 0 && !IsXattrValueInode;
+
     /// <summary>The whole on-disk inode record (s_inode_size bytes). Never mutated.</summary>
     internal byte[] Raw { get; }
 
