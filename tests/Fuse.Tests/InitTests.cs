@@ -17,7 +17,7 @@ public class InitTests
         FuseInHeader header = MemoryMarshal.Read<FuseInHeader>(Fixtures.KernelInit618);
         var reader = new FuseRequestReader(FuseRequestReader.GetBody(Fixtures.KernelInit618, header));
         FuseInitIn initIn = reader.Read<FuseInitIn>();
-        Errno rc = FuseInitNegotiator.Negotiate(initIn, new FuseSessionOptions(), out FuseInitOut o, out int replySize, out FuseInitResult result);
+        Errno rc = FuseInitNegotiator.Negotiate(initIn, new FuseSessionOptions(), writable: false, out FuseInitOut o, out int replySize, out FuseInitResult result);
 
         Assert.That(rc, Is.EqualTo(Errno.None));
         Assert.That(replySize, Is.EqualTo(64));
