@@ -121,12 +121,66 @@ public class KernelMountTests
         }
     }
 
+    [Test]
+    public void TheKernelAppliesNotifications()
+    {
+        var fs = new TestFileSystem { ExtraFiles = 1 };
+        FuseSession? session = null;
+        var results = new List<(string Step, Errno Rc)>();
+        byte[] changed = "changed behind the kernel\n"u8.ToArray();
+
+        // Each "@step" line: the tree changes behind the kernel's caches (1 h timeouts,
+        // FOPEN_KEEP_CACHE), then the notification tells it so.
+        void OnSync(string step)
+        {
+            switch (step)
+            {
+                case "data":
+                    fs.ReplaceDataBehindKernel(TestFileSystem.Hello, changed);
+                    results.Add((step, session!.NotifyInvalInode(TestFileSystem.Hello, 0, 0)));
+                    break;
+                case "entry":
+                    fs.RemoveNameBehindKernel(TestFileSystem.Root, "link");
+                    results.Add((step, session!.NotifyInvalEntry(TestFileSystem.Root, "link"u8)));
+                    break;
+                case "delete":
+                    fs.RemoveNameBehindKernel(TestFileSystem.Root, "f000");
+                    results.Add((step, session!.NotifyDelete(TestFileSystem.Root, TestFileSystem.FirstExtra, "f000"u8)));
+                    results.Add(("unknown-inode", session.NotifyInvalInode(424242, -1, 0)));
+                    break;
+            }
+        }
+
+        var (output, _, log, _) = MountAndRun(
+            fs,
+            new FuseSessionOptions { WorkerThreads = 2 },
+            dir =>
+                $"cat {dir}/hello; readlink {dir}/link; stat -c %i {dir}/f000\n" +
+                "echo @data; read -r _\n" +
+                $"cat {dir}/hello\n" +
+                "echo @entry; read -r _\n" +
+                $"test -L {dir}/link && echo link-still-there || echo link-gone\n" +
+                "echo @delete; read -r _\n" +
+                $"stat {dir}/f000 2>/dev/null && echo f000-still-there || echo f000-gone\n",
+            s => session = s,
+            OnSync);
+        Assert.That(output.Split('\n', StringSplitOptions.RemoveEmptyEntries), Is.EqualTo(new[]
+        {
+            "hello world", "hello", "110", "changed behind the kernel", "link-gone", "f000-gone",
+        }));
+        Assert.That(results, Is.EqualTo(new[] { ("data", Errno.None), ("entry", Errno.None), ("delete", Errno.None), ("unknown-inode", Errno.ENOENT) }));
+        Assert.That(log.Has(1111) || log.Has(1112), Is.False);
+    }
+
     /// <summary>
     /// Mounts <paramref name="fs"/> through /dev/fuse in a private mount namespace of a child
     /// bash, runs the commands <paramref name="commands"/> builds for the mount directory, unmounts,
     /// and returns the commands' output once the session has ended. Fails on a non-zero exit.
+    /// An output line "@step" is not returned: <paramref name="onSync"/> gets "step" (with the
+    /// mount still up), then the child's stdin gets a line so that its "read" returns.
     /// </summary>
-    private static (string Output, string Errors, ListLogger Log, FuseSession Session) MountAndRun(TestFileSystem fs, FuseSessionOptions options, Func<string, string> commands)
+    private static (string Output, string Errors, ListLogger Log, FuseSession Session) MountAndRun(
+        TestFileSystem fs, FuseSessionOptions options, Func<string, string> commands, Action<FuseSession>? created = null, Action<string>? onSync = null)
     {
         if (ProcessInterop.GetEuid() != 0 || !File.Exists("/dev/fuse"))
         {
@@ -137,6 +191,7 @@ public class KernelMountTests
         using SafeFd fuse = FileInterop.Open("/dev/fuse", FileInterop.O_RDWR);
         var log = new ListLogger();
         var session = new FuseSession(new FuseDeviceFd(fuse), fs, options, log);
+        created?.Invoke(session);
         Process child;
         using (SafeFd inheritable = FileInterop.DupInheritable(fuse))
         {
@@ -152,6 +207,7 @@ public class KernelMountTests
             {
                 RedirectStandardOutput = true,
                 RedirectStandardError = true,
+                RedirectStandardInput = true,
             };
             child = Process.Start(psi)!;
         }
@@ -170,7 +226,21 @@ public class KernelMountTests
             server = new Thread(session.Run) { IsBackground = true };
             server.Start();
             Task<string> errorsTask = child.StandardError.ReadToEndAsync();
-            string output = child.StandardOutput.ReadToEnd();
+            var outputLines = new System.Text.StringBuilder();
+            while (child.StandardOutput.ReadLine() is string line)
+            {
+                if (line.StartsWith('@'))
+                {
+                    onSync?.Invoke(line[1..]);
+                    child.StandardInput.WriteLine();
+                    child.StandardInput.Flush();
+                    continue;
+                }
+
+                outputLines.Append(line).Append('\n');
+            }
+
+            string output = outputLines.ToString();
             string errors = errorsTask.Result;
             child.WaitForExit();
             Assert.That(child.ExitCode, Is.Zero, $"{errors}\n--- output:\n{output}\n--- calls:\n{string.Join("\n", fs.Calls)}");

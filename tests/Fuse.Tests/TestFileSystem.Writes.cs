@@ -402,6 +402,25 @@ internal sealed partial class TestFileSystem
         }
     }
 
+    /// <summary>Replaces a file's data without the kernel knowing (notification tests).</summary>
+    public void ReplaceDataBehindKernel(ulong node, byte[] data)
+    {
+        lock (this.gate)
+        {
+            this.nodes[node].Data = [.. data];
+            this.nodes[node].Attr.Size = (ulong)data.Length;
+        }
+    }
+
+    /// <summary>Removes a name without the kernel knowing (notification tests).</summary>
+    public void RemoveNameBehindKernel(ulong parent, string name)
+    {
+        lock (this.gate)
+        {
+            this.nodes[parent].Children!.Remove(name);
+        }
+    }
+
     private static string Str(ReadOnlySpan<byte> bytes) => Encoding.UTF8.GetString(bytes);
 
     private static string Oct(uint v) => Convert.ToString(v, 8);
