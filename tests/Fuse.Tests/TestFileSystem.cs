@@ -10,8 +10,8 @@ namespace Safemount.Fuse.Tests;
 /// 12-byte file with xattr user.test), "link" (node 3 = LinkNode, symlink to "hello") and
 /// <see cref="ExtraFiles"/> empty files "f000".. (nodes 100..). Node 99 throws
 /// InvalidDataException from GETATTR (translated to EUCLEAN). Lookup counts are kept exactly.
-/// With IsReadOnly false the write operations work on the same tree (TestFileSystem.Writes.cs)
-/// and each records its decoded arguments in <see cref="Calls"/>.
+/// With IsReadOnly false the write operations work on the same tree (TestFileSystem.Writes.cs,
+/// TestFileSystem.Data.cs) and each records its decoded arguments in <see cref="Calls"/>.
 /// Thread safety: every member takes <see cref="gate"/>; nothing blocks while holding it.
 /// </summary>
 internal sealed partial class TestFileSystem : IFuseFileSystem
