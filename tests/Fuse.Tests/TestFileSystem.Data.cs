@@ -18,6 +18,9 @@ internal sealed partial class TestFileSystem
     private const uint FALLOC_FL_KEEP_SIZE = 1;
     private const uint FALLOC_FL_PUNCH_HOLE = 2;
 
+    /// <summary>Largest file this in-memory tree holds, bytes; beyond it EFBIG.</summary>
+    private const long MaxFileSize = 1 << 24;
+
     /// <summary>The last SETATTR as decoded.</summary>
     public FuseSetAttr? LastSetAttr { get; private set; }
 
@@ -58,6 +61,11 @@ internal sealed partial class TestFileSystem
                 a.Gid = changes.Gid;
             }
 
+            if (changes.Has(FuseSetAttrValid.FATTR_SIZE) && changes.Size > MaxFileSize)
+            {
+                return Errno.EFBIG;
+            }
+
             if (changes.Has(FuseSetAttrValid.FATTR_SIZE))
             {
                 Array.Resize(ref n.Data, (int)changes.Size);
@@ -93,6 +101,11 @@ internal sealed partial class TestFileSystem
             }
 
             long end = offset + data.Length;
+            if (end > MaxFileSize)
+            {
+                return Errno.EFBIG;
+            }
+
             if (end > n.Data.Length)
             {
                 Array.Resize(ref n.Data, (int)end);
@@ -117,6 +130,11 @@ internal sealed partial class TestFileSystem
             }
 
             long end = offset + length;
+            if (end > MaxFileSize)
+            {
+                return Errno.EFBIG;
+            }
+
             switch (mode)
             {
                 case 0:
@@ -229,6 +247,11 @@ internal sealed partial class TestFileSystem
             if (!this.nodes.TryGetValue(nodeIn, out Node? src) || !this.nodes.TryGetValue(nodeOut, out Node? dst))
             {
                 return Errno.EBADF;
+            }
+
+            if (offsetOut > MaxFileSize || (long)Math.Min(length, MaxFileSize) > MaxFileSize - offsetOut)
+            {
+                return Errno.EFBIG;
             }
 
             int n = (int)Math.Min((long)length, Math.Max(0, src.Data.Length - offsetIn));

@@ -98,4 +98,36 @@ public class WriteMalformedTests
         Assert.That(fs.Calls, Is.Empty, "the file system was not called");
         Assert.That(log.Has(MalformedEvent), Is.True);
     }
+
+    [Test]
+    public void RandomBodiesOfWriteOpcodesNeverEscapeAndAreAnsweredOnce()
+    {
+        // Random bodies after a valid header, for the write opcodes only, on a writable tree
+        // with several workers: whatever the decoding makes of them, one reply each.
+        uint[] opcodes = [.. W.OneOfEach().Select(x => x.Opcode), W.FUSE_LSEEK, W.FUSE_FSYNCDIR];
+        var rng = new Random(4242);
+        var requests = new List<byte[]>();
+        for (int i = 0; i < 3000; i++)
+        {
+            byte[] body = new byte[rng.Next(0, 200)];
+            rng.NextBytes(body);
+            if (rng.Next(2) == 0 && body.Length > 20)
+            {
+                body[rng.Next(8, body.Length)] = 0; // a NUL somewhere makes names decodable
+                body[^1] = 0;
+            }
+
+            ulong node = (ulong)rng.Next(1, 4);
+            requests.Add(Le.Request(opcodes[rng.Next(opcodes.Length)], (ulong)(1000 + i), node, body));
+        }
+
+        var fs = new TestFileSystem { IsReadOnly = false, ExtraFiles = 3 };
+        var (replies, log, _) = SessionHarness.Run(fs, requests, new FuseSessionOptions { WorkerThreads = 4 });
+        // The INIT reply (unique 2) may land after the first replies of the other workers.
+        Assert.That(replies.Select(r => r.Unique).Order(), Is.EqualTo(Enumerable.Range(1000, 3000).Select(i => (ulong)i).Prepend(2UL)), "every request answered exactly once");
+        Assert.That(log.Has(1112) || log.Has(1120), Is.False, "no unanswered request, no worker crash");
+        Assert.That(log.Entries.Where(e => e.Id.Id == 1115).Select(e => e.Text), Is.Empty, "nothing threw: bad input is malformed or an errno");
+        Assert.That(fs.Calls, Is.Not.Empty, "some random bodies decode and reach the file system");
+        Assert.That(log.Has(MalformedEvent), Is.True);
+    }
 }
