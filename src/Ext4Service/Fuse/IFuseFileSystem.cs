@@ -39,7 +39,8 @@ public interface IFuseFileSystem
     Errno Open(in FuseRequestContext ctx, ulong nodeId, uint flags, out ulong fh, out uint openFlags);
 
     /// <summary>Fills <paramref name="destination"/> from <paramref name="offset"/>; fewer bytes
-    /// than its length means end of file.</summary>
+    /// than its length means end of file. Under the writeback cache the kernel also reads to fill
+    /// partial pages, so READ may come with the fh of a write-only open.</summary>
     Errno Read(in FuseRequestContext ctx, ulong nodeId, ulong fh, long offset, Span<byte> destination, out int bytesRead);
 
     void Release(ulong nodeId, ulong fh);
