@@ -249,12 +249,12 @@ internal sealed partial class TestFileSystem
                 return Errno.EBADF;
             }
 
-            if (offsetOut > MaxFileSize || (long)Math.Min(length, MaxFileSize) > MaxFileSize - offsetOut)
+            int n = (int)Math.Min(length, (ulong)Math.Max(0, src.Data.Length - offsetIn));
+            if (offsetOut > MaxFileSize - n)
             {
                 return Errno.EFBIG;
             }
 
-            int n = (int)Math.Min((long)length, Math.Max(0, src.Data.Length - offsetIn));
             byte[] chunk = src.Data.AsSpan((int)Math.Min(offsetIn, src.Data.Length), n).ToArray();
             long end = offsetOut + n;
             if (end > dst.Data.Length)
