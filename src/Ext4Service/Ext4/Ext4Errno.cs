@@ -1,0 +1,29 @@
+namespace Safemount.Ext4;
+
+/// <summary>
+/// Expected outcomes of engine operations, with Linux errno values (asm-generic/errno-base.h,
+/// errno.h) so a caller can pass them on unchanged. Corruption is not among them: it is
+/// <see cref="Ext4CorruptionException"/> / <see cref="Ext4ChecksumException"/>.
+/// </summary>
+public enum Ext4Errno
+{
+    None = 0,
+    EPERM = 1,
+    ENOENT = 2,
+    ENXIO = 6,
+    E2BIG = 7,
+    EEXIST = 17,
+    EXDEV = 18,
+    ENOTDIR = 20,
+    EISDIR = 21,
+    EINVAL = 22,
+    EFBIG = 27,
+    ENOSPC = 28,
+    EROFS = 30,
+    EMLINK = 31,
+    ERANGE = 34,
+    ENAMETOOLONG = 36,
+    ENOTEMPTY = 39,
+    ENODATA = 61,
+    EOPNOTSUPP = 95,
+}
