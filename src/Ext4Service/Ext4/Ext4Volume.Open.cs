@@ -102,6 +102,12 @@ public sealed partial class Ext4Volume
             }
         }
 
+        if (!readOnly && device is not IWritableBlockDevice { CanWrite: true })
+        {
+            readOnly = true;
+            warnings.Add("the device is write-protected, mounted read-only");
+        }
+
         ValidateGeometry(sb);
 
         uint blockSize = 1024u << (int)sb.s_log_block_size;
@@ -316,7 +322,7 @@ public sealed partial class Ext4Volume
     /// that group's superblock copy, which with 1 KiB blocks and s_first_data_block 0 occupies
     /// block 1 in group 0).
     /// </summary>
-    private static ulong DescriptorBlockLocation(Superblock sb, ulong nr, uint perBlock)
+    internal static ulong DescriptorBlockLocation(Superblock sb, ulong nr, uint perBlock)
     {
         uint blockSize = 1024u << (int)sb.s_log_block_size;
         ulong superblockBlock = SuperblockLayout.Offset / blockSize;
@@ -372,38 +378,11 @@ public sealed partial class Ext4Volume
         return p == n;
     }
 
-    /// <summary>
-    /// metadata_csum: crc32c(s_csum_seed, le32 group, descriptor with bg_checksum as zero) &amp; 0xFFFF.
-    /// gdt_csum: crc16(~0, s_uuid, le32 group, descriptor without bg_checksum).
-    /// </summary>
+    /// <summary>Throws when descriptor <paramref name="group"/>'s bg_checksum does not match <see cref="DescriptorChecksum"/>.</summary>
     private static void VerifyDescriptorChecksum(Superblock sb, uint group, ReadOnlySpan<byte> d)
     {
         ushort stored = BinaryPrimitives.ReadUInt16LittleEndian(d[GroupDescriptor.bg_checksum..]);
-        Span<byte> le = stackalloc byte[4];
-        BinaryPrimitives.WriteUInt32LittleEndian(le, group);
-        ushort computed;
-        if (sb.HasRoCompat(Ext4Features.RO_COMPAT_METADATA_CSUM))
-        {
-            uint seed = sb.HasIncompat(Ext4Features.INCOMPAT_CSUM_SEED) ? sb.s_checksum_seed : Crc32c.Append(~0u, sb.s_uuid);
-            uint c = Crc32c.Append(seed, le);
-            c = Crc32c.Append(c, d[..GroupDescriptor.bg_checksum]);
-            c = Crc32c.AppendZeros(c, 2);
-            c = Crc32c.Append(c, d[(GroupDescriptor.bg_checksum + 2)..]);
-            computed = (ushort)(c & 0xFFFF);
-        }
-        else if (sb.HasRoCompat(Ext4Features.RO_COMPAT_GDT_CSUM))
-        {
-            ushort c = Crc16.Append(0xFFFF, sb.s_uuid);
-            c = Crc16.Append(c, le);
-            c = Crc16.Append(c, d[..GroupDescriptor.bg_checksum]);
-            if (d.Length > GroupDescriptor.bg_checksum + 2)
-            {
-                c = Crc16.Append(c, d[(GroupDescriptor.bg_checksum + 2)..]);
-            }
-
-            computed = c;
-        }
-        else
+        if (DescriptorChecksum(sb, group, d) is not { } computed)
         {
             return;
         }
@@ -413,5 +392,40 @@ public sealed partial class Ext4Volume
             throw new Ext4MountException(
                 $"group descriptor {group} checksum mismatch (stored 0x{stored:x4}, computed 0x{computed:x4})");
         }
+    }
+
+    /// <summary>
+    /// ext4_group_desc_csum. metadata_csum: crc32c(s_csum_seed, le32 group, descriptor with
+    /// bg_checksum as zero) &amp; 0xFFFF. gdt_csum: crc16(~0, s_uuid, le32 group, descriptor without
+    /// bg_checksum). Null when the volume has neither feature.
+    /// </summary>
+    internal static ushort? DescriptorChecksum(Superblock sb, uint group, ReadOnlySpan<byte> d)
+    {
+        Span<byte> le = stackalloc byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(le, group);
+        if (sb.HasRoCompat(Ext4Features.RO_COMPAT_METADATA_CSUM))
+        {
+            uint seed = sb.HasIncompat(Ext4Features.INCOMPAT_CSUM_SEED) ? sb.s_checksum_seed : Crc32c.Append(~0u, sb.s_uuid);
+            uint c = Crc32c.Append(seed, le);
+            c = Crc32c.Append(c, d[..GroupDescriptor.bg_checksum]);
+            c = Crc32c.AppendZeros(c, 2);
+            c = Crc32c.Append(c, d[(GroupDescriptor.bg_checksum + 2)..]);
+            return (ushort)(c & 0xFFFF);
+        }
+
+        if (sb.HasRoCompat(Ext4Features.RO_COMPAT_GDT_CSUM))
+        {
+            ushort c = Crc16.Append(0xFFFF, sb.s_uuid);
+            c = Crc16.Append(c, le);
+            c = Crc16.Append(c, d[..GroupDescriptor.bg_checksum]);
+            if (d.Length > GroupDescriptor.bg_checksum + 2)
+            {
+                c = Crc16.Append(c, d[(GroupDescriptor.bg_checksum + 2)..]);
+            }
+
+            return c;
+        }
+
+        return null;
     }
 }

@@ -10,19 +10,15 @@ public sealed partial class Ext4Volume
     private Lazy<ulong>? _overheadLazy; // a reference: publishing it is atomic; two racing creators compute the same value
 
     /// <summary>
-    /// statfs as ext4_statfs computes it: f_blocks = s_blocks_count - overhead; f_bfree = sum of
-    /// the groups' free counts; f_bavail = f_bfree - (s_r_blocks_count + the reserved pool of
+    /// statfs as ext4_statfs computes it: f_blocks = s_blocks_count - overhead; f_bfree = the free-cluster
+    /// counter (the sum of the groups' free counts at open); f_bavail = f_bfree - (s_r_blocks_count + the reserved pool of
     /// min(2 %, 4096) clusters that extent file systems keep); f_files = s_inodes_count;
-    /// f_ffree = sum of the groups' free inode counts; namelen 255.
+    /// f_ffree = the free-inode counter; namelen 255.
     /// </summary>
     public Ext4StatFs StatFs()
     {
-        ulong free = 0, freeInodes = 0;
-        foreach (var g in Groups)
-        {
-            free += g.bg_free_blocks_count;
-            freeInodes += g.bg_free_inodes_count;
-        }
+        ulong free = (ulong)Math.Max(0, FreeClustersCount);
+        ulong freeInodes = (ulong)Math.Max(0, FreeInodesCount);
 
         ulong clusterRatio = 1UL << (int)Math.Min(Sb.s_log_cluster_size - Math.Min(Sb.s_log_cluster_size, Sb.s_log_block_size), 30);
         if (!Sb.HasRoCompat(Ext4Features.RO_COMPAT_BIGALLOC))

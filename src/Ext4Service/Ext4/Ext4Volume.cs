@@ -5,14 +5,18 @@ using Safemount.Ext4.Storage;
 namespace Safemount.Ext4;
 
 /// <summary>
-/// A mounted (read-only) ext2/ext3/ext4 file system. <see cref="Open"/> reads and validates the
-/// superblock and all group descriptors; everything else is read on demand through a bounded
-/// metadata cache. Immutable after Open apart from the cache, so every public member is safe
-/// to call from several threads at once.
+/// A mounted ext2/ext3/ext4 file system. <see cref="Open"/> reads and validates the superblock
+/// and all group descriptors; everything else is read on demand through the metadata cache.
+/// Read-only volumes are immutable after Open apart from the cache, so every public member is
+/// safe to call from several threads at once. A read-write volume changes only through
+/// transaction handles (Ext4Volume.Commit.cs states the lock order).
 /// </summary>
 public sealed partial class Ext4Volume : IDisposable
 {
     private readonly List<string> _warnings;
+
+    /// <summary>The device when the volume is read-write (then CanWrite is true), else null.</summary>
+    private readonly IWritableBlockDevice? _writable;
 
     private Ext4Volume(IBlockDevice device, Superblock sb, GroupDescriptor[] groups, bool readOnly,
         List<string> warnings, long cacheBytes)
@@ -34,6 +38,8 @@ public sealed partial class Ext4Volume : IDisposable
         Directories = new Directories(this);
         Xattrs = new Xattrs(this);
         FileData = new FileData(this);
+        _writable = readOnly ? null : device as IWritableBlockDevice;
+        InitializeFreeCounters();
     }
 
     /// <summary>File-system block size in bytes (1024..65536).</summary>
@@ -82,6 +88,9 @@ public sealed partial class Ext4Volume : IDisposable
     /// </summary>
     public Ext4Inode ReadInode(uint ino) => Inodes.Read(ino);
 
+    /// <summary>Writes <paramref name="record"/> through <paramref name="tx"/> (caller holds the inode lock exclusive); returns the new snapshot.</summary>
+    internal Ext4Inode WriteInode(Ext4Transaction tx, InodeRecord record) => Inodes.Write(tx, record);
+
     /// <summary>
     /// Copies file bytes from <paramref name="offset"/> into <paramref name="destination"/>;
     /// returns the number copied, clamped at i_size (0 at or after EOF). Holes and unwritten
@@ -104,9 +113,11 @@ public sealed partial class Ext4Volume : IDisposable
     /// <summary>The value of xattr <paramref name="fullName"/>, null when absent. POSIX ACLs come back in the userspace (version 2) format.</summary>
     public byte[]? GetXattr(Ext4Inode inode, string fullName) => Xattrs.Get(inode, fullName);
 
+    /// <summary>A read-write volume is unmounted cleanly (<see cref="Unmount"/>) if it has not been. The device belongs to the caller.</summary>
     public void Dispose()
     {
-        // The device belongs to the caller; nothing else holds resources.
+        Unmount();
+        _handles.Dispose();
     }
 
     /// <summary>

@@ -17,6 +17,29 @@ internal sealed class Inodes
 
     public Ext4Inode Read(uint ino)
     {
+        var (block, offset) = Locate(ino);
+        var data = _v.ReadMetadataBlock(block, $"inode {ino}");
+        var raw = data.AsSpan(offset, _v.InodeSize).ToArray();
+        return Decode(ino, raw);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="record"/> into its inode-table block through <paramref name="tx"/>
+    /// with a fresh checksum and returns the re-decoded snapshot. The caller holds the inode's lock
+    /// exclusive.
+    /// </summary>
+    public Ext4Inode Write(Ext4Transaction tx, InodeRecord record)
+    {
+        var (block, offset) = Locate(record.Number);
+        byte[] sealedBytes = record.Seal(_v);
+        var decoded = Decode(record.Number, sealedBytes);
+        tx.Modify(block, $"inode {record.Number}", b => sealedBytes.CopyTo(b[offset..]));
+        return decoded;
+    }
+
+    /// <summary>The inode-table block holding inode <paramref name="ino"/> and the byte offset in it.</summary>
+    private (ulong Block, int Offset) Locate(uint ino)
+    {
         var sb = _v.Sb;
         if (ino == 0 || ino > sb.s_inodes_count)
         {
@@ -25,13 +48,8 @@ internal sealed class Inodes
 
         uint group = (ino - 1) / sb.s_inodes_per_group;
         uint index = (ino - 1) % sb.s_inodes_per_group;
-        var gd = _v.Groups[group];
         ulong byteInTable = (ulong)index * (uint)_v.InodeSize;
-        ulong block = gd.bg_inode_table + (byteInTable >> _v.BlockSizeBits);
-        int offset = (int)(byteInTable & (_v.BlockSize - 1));
-        var data = _v.ReadMetadataBlock(block, $"inode {ino}");
-        var raw = data.AsSpan(offset, _v.InodeSize).ToArray();
-        return Decode(ino, raw);
+        return (_v.Groups[group].bg_inode_table + (byteInTable >> _v.BlockSizeBits), (int)(byteInTable & (_v.BlockSize - 1)));
     }
 
     private Ext4Inode Decode(uint ino, byte[] raw)
@@ -156,38 +174,14 @@ internal sealed class Inodes
         };
     }
 
-    /// <summary>
-    /// ext4_inode_csum: crc32c over the whole inode with l_i_checksum_lo and (when it fits)
-    /// i_checksum_hi taken as zero, seeded with the inode seed. Only the low 16 bits are stored
-    /// when i_checksum_hi does not fit.
-    /// </summary>
+    /// <summary>Checks i_checksum (<see cref="InodeChecksum"/>).</summary>
     private void VerifyChecksum(uint ino, ReadOnlySpan<byte> r, ushort extraIsize, uint seed)
     {
-        bool hasHi = _v.InodeSize > L.GoodOldInodeSize && L.i_checksum_hi + 2 <= L.GoodOldInodeSize + extraIsize;
-        uint c = Crc32c.Append(seed, r[..L.l_i_checksum_lo]);
-        c = Crc32c.AppendZeros(c, 2);
-        c = Crc32c.Append(c, r[(L.l_i_checksum_lo + 2)..L.GoodOldInodeSize]);
-        if (_v.InodeSize > L.GoodOldInodeSize)
-        {
-            c = Crc32c.Append(c, r[L.GoodOldInodeSize..L.i_checksum_hi]);
-            int rest = L.i_checksum_hi;
-            if (hasHi)
-            {
-                c = Crc32c.AppendZeros(c, 2);
-                rest += 2;
-            }
-
-            c = Crc32c.Append(c, r[rest.._v.InodeSize]);
-        }
-
+        uint c = InodeChecksum.Compute(r, _v.InodeSize, extraIsize, seed, out bool hasHi);
         uint stored = U16(r, L.l_i_checksum_lo);
         if (hasHi)
         {
             stored |= (uint)U16(r, L.i_checksum_hi) << 16;
-        }
-        else
-        {
-            c &= 0xFFFF;
         }
 
         if (c != stored)

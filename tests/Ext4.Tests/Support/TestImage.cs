@@ -91,6 +91,25 @@ internal sealed class TestImage : IDisposable
         }
     }
 
+    /// <summary>Opens the image read-write (the engine's write path; dispose unmounts it cleanly).</summary>
+    public OpenedVolume OpenWritable(long cacheBytes = 64 << 20) => OpenPathWritable(ImagePath, cacheBytes);
+
+    public static OpenedVolume OpenPathWritable(string path, long cacheBytes = 64 << 20)
+    {
+        var handle = File.OpenHandle(path, FileMode.Open, FileAccess.ReadWrite);
+        var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true);
+        try
+        {
+            var volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false, CacheBytes = cacheBytes });
+            return new OpenedVolume(device, volume);
+        }
+        catch
+        {
+            device.Dispose();
+            throw;
+        }
+    }
+
     /// <summary>Overwrites bytes of the image file at <paramref name="offset"/>.</summary>
     public void Patch(long offset, ReadOnlySpan<byte> bytes)
     {

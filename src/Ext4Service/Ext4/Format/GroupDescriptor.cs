@@ -31,6 +31,9 @@ internal sealed class GroupDescriptor
     public const int bg_free_inodes_count_hi = 0x2E; // __le16 Free inodes count MSB
     public const int bg_used_dirs_count_hi = 0x30;   // __le16 Directories count MSB
     public const int bg_itable_unused_hi = 0x32;     // __le16 Unused inodes count MSB
+    public const int bg_exclude_bitmap_hi = 0x34;    // __le32 Exclude bitmap block MSB
+    public const int bg_block_bitmap_csum_hi = 0x38; // __le16 crc32c(s_uuid+grp_num+bbitmap) BE
+    public const int bg_inode_bitmap_csum_hi = 0x3A; // __le16 crc32c(s_uuid+grp_num+ibitmap) BE
 
     public const ushort EXT4_BG_INODE_UNINIT = 0x0001; // Inode table/bitmap not in use
     public const ushort EXT4_BG_BLOCK_UNINIT = 0x0002; // Block bitmap not in use

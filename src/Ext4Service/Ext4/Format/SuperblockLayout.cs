@@ -74,8 +74,15 @@ internal static class SuperblockLayout
     public const int s_overhead_clusters = 0x248;    // __le32 overhead blocks/clusters in fs
     public const int s_backup_bgs = 0x24C;           // __le32[2] groups with sparse_super2 SBs
     public const int s_checksum_seed = 0x270;        // __le32 crc32c(uuid) if csum_seed set
+    public const int s_wtime_hi = 0x274;             // __u8 high 8 bits of s_wtime
+    public const int s_mtime_hi = 0x275;             // __u8 high 8 bits of s_mtime
     public const int s_encoding = 0x27C;             // __le16 Filename charset encoding
     public const int s_checksum = 0x3FC;             // __le32 crc32c(superblock)
+
+    // s_state
+    public const ushort EXT4_VALID_FS = 0x0001;      // Unmounted cleanly
+    public const ushort EXT4_ERROR_FS = 0x0002;      // Errors detected
+    public const ushort EXT4_ORPHAN_FS = 0x0004;     // Orphans being recovered
 
     // s_flags
     public const uint EXT2_FLAGS_SIGNED_HASH = 0x0001;
