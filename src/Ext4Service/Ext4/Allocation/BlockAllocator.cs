@@ -57,7 +57,7 @@ internal sealed class BlockAllocator
         start = 0;
         count = 0;
         ArgumentOutOfRangeException.ThrowIfZero(wanted);
-        long free = _v.FreeBlocksCount;
+        long free = _v.FreeClustersCount;
         long reserve = rights switch
         {
             AllocationRights.User => (long)(_v.Sb.s_r_blocks_count + MetadataReserve),
@@ -137,18 +137,18 @@ internal sealed class BlockAllocator
         lock (GroupLock(g))
         {
             var c = _v.ReadGroupCounters(g);
-            if (c.bg_free_blocks_count == 0 || (fullOnly && c.bg_free_blocks_count < wanted && !mayTakeGoalRun))
+            if (c.FreeBlocks == 0 || (fullOnly && c.FreeBlocks < wanted && !mayTakeGoalRun))
             {
                 return false;
             }
 
-            bool uninit = _hasGroupCsum && (c.bg_flags & GroupDescriptor.EXT4_BG_BLOCK_UNINIT) != 0;
+            bool uninit = _hasGroupCsum && (c.Flags & GroupDescriptor.EXT4_BG_BLOCK_UNINIT) != 0;
             byte[] bitmap = LoadBitmap(g, c, uninit);
             var (s, n) = Bitmap.FindFreeRun(bitmap, goalBit, (int)inGroup, (int)wanted);
             if (s < 0)
             {
                 throw new Ext4CorruptionException(
-                    $"group {g}: the block bitmap has no free block but bg_free_blocks_count is {c.bg_free_blocks_count}");
+                    $"group {g}: the block bitmap has no free block but bg_free_blocks_count is {c.FreeBlocks}");
             }
 
             if (fullOnly && n < wanted && !(mayTakeGoalRun && s == goalBit))
@@ -157,10 +157,10 @@ internal sealed class BlockAllocator
             }
 
             ulong phys = first + (ulong)s;
-            if (!_v.Zone.IsValid(phys, (ulong)n, 0) || (uint)n > c.bg_free_blocks_count)
+            if (!_v.Zone.IsValid(phys, (ulong)n, 0) || (uint)n > c.FreeBlocks)
             {
                 throw new Ext4CorruptionException(
-                    $"group {g}: the block bitmap marks blocks {phys}-{phys + (ulong)n - 1} free, but they are file-system metadata or beyond bg_free_blocks_count {c.bg_free_blocks_count}");
+                    $"group {g}: the block bitmap marks blocks {phys}-{phys + (ulong)n - 1} free, but they are file-system metadata or beyond bg_free_blocks_count {c.FreeBlocks}");
             }
 
             uint csum = 0;
@@ -186,11 +186,11 @@ internal sealed class BlockAllocator
                 tx.Modify(bitmapBlock, $"group {g} block bitmap", edit);
             }
 
-            c.bg_free_blocks_count -= (uint)n;
-            c.bg_flags &= unchecked((ushort)~GroupDescriptor.EXT4_BG_BLOCK_UNINIT);
+            c.FreeBlocks -= (uint)n;
+            c.Flags &= unchecked((ushort)~GroupDescriptor.EXT4_BG_BLOCK_UNINIT);
             if (_v.HasMetadataCsum)
             {
-                c.bg_block_bitmap_csum = csum;
+                c.BlockBitmapCsum = csum;
             }
 
             _v.WriteGroupCounters(tx, g, in c);
@@ -207,7 +207,7 @@ internal sealed class BlockAllocator
         {
             var c = _v.ReadGroupCounters(g);
             var (first, _) = BlockGroupInit.GroupSpan(_v.Sb, g);
-            if (_hasGroupCsum && (c.bg_flags & GroupDescriptor.EXT4_BG_BLOCK_UNINIT) != 0)
+            if (_hasGroupCsum && (c.Flags & GroupDescriptor.EXT4_BG_BLOCK_UNINIT) != 0)
             {
                 throw new Ext4CorruptionException($"freeing blocks {first + (ulong)bit}+{n} in group {g}, whose block bitmap is uninitialized");
             }
@@ -226,10 +226,10 @@ internal sealed class BlockAllocator
                 Bitmap.Clear(span, bit, n);
                 csum = BitmapChecksum.Block(seed, span, cpg);
             });
-            c.bg_free_blocks_count += (uint)n;
+            c.FreeBlocks += (uint)n;
             if (_v.HasMetadataCsum)
             {
-                c.bg_block_bitmap_csum = csum;
+                c.BlockBitmapCsum = csum;
             }
 
             _v.WriteGroupCounters(tx, g, in c);
@@ -248,10 +248,10 @@ internal sealed class BlockAllocator
         {
             var computed = new byte[_v.BlockSize];
             uint free = BlockGroupInit.BuildBlockBitmap(_v.Sb, _v.MetadataZone, g, computed);
-            if (free != c.bg_free_blocks_count)
+            if (free != c.FreeBlocks)
             {
                 throw new Ext4CorruptionException(
-                    $"group {g}: uninitialized block bitmap would have {free} free blocks, bg_free_blocks_count says {c.bg_free_blocks_count}");
+                    $"group {g}: uninitialized block bitmap would have {free} free blocks, bg_free_blocks_count says {c.FreeBlocks}");
             }
 
             return computed;
@@ -262,7 +262,7 @@ internal sealed class BlockAllocator
         {
             uint computed = BitmapChecksum.Block(_v.CsumSeed, bitmap, _v.Sb.s_clusters_per_group);
             int descSize = Ext4Volume.DescriptorSize(_v.Sb);
-            uint stored = BitmapChecksum.Stored(c.bg_block_bitmap_csum, descSize, BitmapChecksum.BlockBitmapCsumHiEnd);
+            uint stored = BitmapChecksum.Stored(c.BlockBitmapCsum, descSize, BitmapChecksum.BlockBitmapCsumHiEnd);
             if (BitmapChecksum.Stored(computed, descSize, BitmapChecksum.BlockBitmapCsumHiEnd) != stored)
             {
                 throw new Ext4ChecksumException($"group {g}: block bitmap checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");

@@ -46,7 +46,7 @@ internal sealed class InodeAllocator
         {
             if (TryAllocateInGroup(tx, g, isDir, out uint ino))
             {
-                record = InodeRecord.New(ino, mode, NewGeneration());
+                record = InodeRecord.New(_v, ino, mode, NewGeneration());
                 _v.WriteInode(tx, record);
                 return Ext4Errno.None;
             }
@@ -73,7 +73,7 @@ internal sealed class InodeAllocator
         lock (_blocks.GroupLock(g))
         {
             var c = _v.ReadGroupCounters(g);
-            if (_hasGroupCsum && (c.bg_flags & GroupDescriptor.EXT4_BG_INODE_UNINIT) != 0)
+            if (_hasGroupCsum && (c.Flags & GroupDescriptor.EXT4_BG_INODE_UNINIT) != 0)
             {
                 throw new Ext4CorruptionException($"freeing inode {ino} in group {g}, whose inode bitmap is uninitialized");
             }
@@ -92,20 +92,20 @@ internal sealed class InodeAllocator
                 Bitmap.Clear(span, bit, 1);
                 csum = BitmapChecksum.Inode(seed, span, ipg);
             });
-            c.bg_free_inodes_count++;
+            c.FreeInodes++;
             if (isDirectory)
             {
-                if (c.bg_used_dirs_count == 0)
+                if (c.UsedDirs == 0)
                 {
                     throw new Ext4CorruptionException($"freeing directory inode {ino}: group {g} counts no directories");
                 }
 
-                c.bg_used_dirs_count--;
+                c.UsedDirs--;
             }
 
             if (_v.HasMetadataCsum)
             {
-                c.bg_inode_bitmap_csum = csum;
+                c.InodeBitmapCsum = csum;
             }
 
             _v.WriteGroupCounters(tx, g, in c);
@@ -123,11 +123,11 @@ internal sealed class InodeAllocator
         for (uint g = 0; g < groups; g++)
         {
             counters[g] = _v.ReadGroupCounters(g);
-            freeInodes += counters[g].bg_free_inodes_count;
-            freeBlocks += counters[g].bg_free_blocks_count;
+            freeInodes += counters[g].FreeInodes;
+            freeBlocks += counters[g].FreeBlocks;
         }
 
-        bool Room(uint g) => counters[g].bg_free_inodes_count > 0 && counters[g].bg_free_blocks_count > 0;
+        bool Room(uint g) => counters[g].FreeInodes > 0 && counters[g].FreeBlocks > 0;
         if (isDir && parent == InodeLayout.EXT4_ROOT_INO)
         {
             ulong avgInodes = freeInodes / groups;
@@ -138,12 +138,12 @@ internal sealed class InodeAllocator
             {
                 uint g = (startAt + i) % groups;
                 var c = counters[g];
-                if (c.bg_free_inodes_count == 0 || c.bg_free_inodes_count < avgInodes || c.bg_free_blocks_count < avgBlocks)
+                if (c.FreeInodes == 0 || c.FreeInodes < avgInodes || c.FreeBlocks < avgBlocks)
                 {
                     continue;
                 }
 
-                if (best == uint.MaxValue || c.bg_used_dirs_count < counters[best].bg_used_dirs_count)
+                if (best == uint.MaxValue || c.UsedDirs < counters[best].UsedDirs)
                 {
                     best = g;
                 }
@@ -174,7 +174,7 @@ internal sealed class InodeAllocator
         for (uint i = 0; i < groups; i++)
         {
             uint g = (parentGroup + i) % groups;
-            if (counters[g].bg_free_inodes_count > 0 && !Room(g))
+            if (counters[g].FreeInodes > 0 && !Room(g))
             {
                 yield return g;
             }
@@ -189,12 +189,12 @@ internal sealed class InodeAllocator
         lock (_blocks.GroupLock(g))
         {
             var c = _v.ReadGroupCounters(g);
-            if (c.bg_free_inodes_count == 0)
+            if (c.FreeInodes == 0)
             {
                 return false;
             }
 
-            bool uninit = _hasGroupCsum && (c.bg_flags & GroupDescriptor.EXT4_BG_INODE_UNINIT) != 0;
+            bool uninit = _hasGroupCsum && (c.Flags & GroupDescriptor.EXT4_BG_INODE_UNINIT) != 0;
             byte[] bitmap = LoadBitmap(g, c, uninit);
             // Inodes below s_first_ino are reserved, whichever groups they fall in.
             ulong groupFirst = ((ulong)g * ipg) + 1;
@@ -207,7 +207,7 @@ internal sealed class InodeAllocator
                     return false; // only reserved inodes are free here (possible only in the first groups)
                 }
 
-                throw new Ext4CorruptionException($"group {g}: the inode bitmap is full but bg_free_inodes_count is {c.bg_free_inodes_count}");
+                throw new Ext4CorruptionException($"group {g}: the inode bitmap is full but bg_free_inodes_count is {c.FreeInodes}");
             }
 
             uint csum = 0;
@@ -232,26 +232,26 @@ internal sealed class InodeAllocator
                 tx.Modify(bitmapBlock, $"group {g} inode bitmap", edit);
             }
 
-            c.bg_free_inodes_count--;
+            c.FreeInodes--;
             if (isDir)
             {
-                c.bg_used_dirs_count++;
+                c.UsedDirs++;
             }
 
-            c.bg_flags &= unchecked((ushort)~GroupDescriptor.EXT4_BG_INODE_UNINIT);
+            c.Flags &= unchecked((ushort)~GroupDescriptor.EXT4_BG_INODE_UNINIT);
             if (_hasGroupCsum)
             {
-                // bg_itable_unused counts the never-used inodes at the end of the table (ext4_new_inode).
-                uint used = ipg - Math.Min(c.bg_itable_unused, ipg);
+                // ItableUnused counts the never-used inodes at the end of the table (ext4_new_inode).
+                uint used = ipg - Math.Min(c.ItableUnused, ipg);
                 if ((uint)bit + 1 > used)
                 {
-                    c.bg_itable_unused = ipg - ((uint)bit + 1);
+                    c.ItableUnused = ipg - ((uint)bit + 1);
                 }
             }
 
             if (_v.HasMetadataCsum)
             {
-                c.bg_inode_bitmap_csum = csum;
+                c.InodeBitmapCsum = csum;
             }
 
             _v.WriteGroupCounters(tx, g, in c);
@@ -268,10 +268,10 @@ internal sealed class InodeAllocator
         {
             var computed = new byte[_v.BlockSize];
             BlockGroupInit.BuildInodeBitmap(_v.Sb, computed);
-            if (c.bg_free_inodes_count != _v.Sb.s_inodes_per_group)
+            if (c.FreeInodes != _v.Sb.s_inodes_per_group)
             {
                 throw new Ext4CorruptionException(
-                    $"group {g}: inode bitmap uninitialized but bg_free_inodes_count is {c.bg_free_inodes_count} of {_v.Sb.s_inodes_per_group}");
+                    $"group {g}: inode bitmap uninitialized but bg_free_inodes_count is {c.FreeInodes} of {_v.Sb.s_inodes_per_group}");
             }
 
             return computed;
@@ -282,7 +282,7 @@ internal sealed class InodeAllocator
         {
             uint computed = BitmapChecksum.Inode(_v.CsumSeed, bitmap, _v.Sb.s_inodes_per_group);
             int descSize = Ext4Volume.DescriptorSize(_v.Sb);
-            uint stored = BitmapChecksum.Stored(c.bg_inode_bitmap_csum, descSize, BitmapChecksum.InodeBitmapCsumHiEnd);
+            uint stored = BitmapChecksum.Stored(c.InodeBitmapCsum, descSize, BitmapChecksum.InodeBitmapCsumHiEnd);
             if (BitmapChecksum.Stored(computed, descSize, BitmapChecksum.InodeBitmapCsumHiEnd) != stored)
             {
                 throw new Ext4ChecksumException($"group {g}: inode bitmap checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
