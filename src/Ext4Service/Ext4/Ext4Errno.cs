@@ -1,9 +1,10 @@
 namespace Safemount.Ext4;
 
 /// <summary>
-/// Expected outcomes of engine operations, with Linux errno values (asm-generic/errno-base.h,
-/// errno.h) so a caller can pass them on unchanged. Corruption is not among them: it is
-/// <see cref="Ext4CorruptionException"/> / <see cref="Ext4ChecksumException"/>.
+/// Expected outcomes of engine operations, returned rather than thrown (STYLE rule 11). The
+/// values are the Linux errno numbers (asm-generic/errno-base.h, errno.h) so a caller can
+/// hand them on unchanged; None is success. Corruption stays an exception
+/// (<see cref="Ext4CorruptionException"/>, <see cref="Ext4ChecksumException"/>).
 /// </summary>
 public enum Ext4Errno
 {
