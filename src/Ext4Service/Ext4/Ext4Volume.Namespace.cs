@@ -171,6 +171,7 @@ public sealed partial class Ext4Volume
         var add = editor.Add(name, ino, FileTypeOf(inode.Mode));
         if (add != DirEditResult.Ok)
         {
+            WriteInode(tx, dir.Record);
             return add == DirEditResult.Exists ? Ext4Errno.EEXIST : Ext4Errno.ENOSPC;
         }
 
@@ -331,9 +332,11 @@ public sealed partial class Ext4Volume
 
         if (err != Ext4Errno.None)
         {
-            // Nothing names the new inode: give back what it got.
+            // Nothing names the new inode: give back what it got. The parent may have become
+            // indexed (and grown) before the ENOSPC: its record is written all the same.
             r.LinksCount = 0;
             ReleaseInode(tx, r);
+            WriteInode(tx, dir.Record);
             return err;
         }
 
