@@ -13,6 +13,7 @@ public enum Ext4Errno
     ENOENT = 2,
     ENXIO = 6,
     E2BIG = 7,
+    EACCES = 13,
     EEXIST = 17,
     EXDEV = 18,
     ENOTDIR = 20,
