@@ -9,7 +9,7 @@ namespace Safemount.Ext4;
 /// block; each indirect block holds block_size / 4 little-endian block numbers, 0 = hole.
 /// The depth is at most 3 by construction.
 /// </summary>
-internal static class BlockMap
+internal static partial class BlockMap
 {
     public const int DirectBlocks = 12;          // EXT4_NDIR_BLOCKS
     public const int SingleIndirect = 12;        // EXT4_IND_BLOCK

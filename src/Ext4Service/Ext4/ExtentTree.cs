@@ -11,7 +11,7 @@ namespace Safemount.Ext4;
 /// overlapping, physical ranges inside the file system) and tree blocks are checksum-verified.
 /// The walk is bounded by <see cref="ExtentLayout.MaxDepth"/>.
 /// </summary>
-internal static class ExtentTree
+internal static partial class ExtentTree
 {
     public static BlockRun Map(Ext4Volume v, Ext4Inode inode, uint lblk, uint maxBlocks)
     {

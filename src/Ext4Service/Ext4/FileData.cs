@@ -6,7 +6,7 @@ namespace Safemount.Ext4;
 /// Reads file contents. Physically contiguous runs are read with one device read straight into
 /// the caller's buffer, bypassing the metadata cache; holes and unwritten extents are zeros.
 /// </summary>
-internal sealed class FileData
+internal sealed partial class FileData
 {
     private readonly Ext4Volume _v;
 
