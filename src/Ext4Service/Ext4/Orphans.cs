@@ -103,6 +103,22 @@ internal sealed class Orphans
         }
     }
 
+    /// <summary>The orphans known in memory, newest first.</summary>
+    public List<uint> Snapshot()
+    {
+        lock (_lock)
+        {
+            var chain = new List<uint>(_next.Count);
+            for (uint ino = _head; ino != 0 && _next.TryGetValue(ino, out uint next) && chain.Count <= _next.Count;)
+            {
+                chain.Add(ino);
+                ino = next;
+            }
+
+            return chain;
+        }
+    }
+
     /// <summary>
     /// Walks the on-disk chain from s_last_orphan (mount time, before any handle), checking every
     /// link: a number outside the inode table or below s_first_ino, or a loop, is corruption (the

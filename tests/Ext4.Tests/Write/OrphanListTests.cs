@@ -121,4 +121,75 @@ public sealed class OrphanListTests
             Assert.That(e!.Message, Is.EqualTo("orphan list: bad inode number 5"));
         }
     }
+
+    [TestCase("-O", "metadata_csum")]
+    [TestCase("-t", "ext3", "-b", "1024")]
+    public void UnlinkedButReferencedInodesLiveOnTheOrphanListUntilReleased(params string[] mkfs)
+    {
+        using var image = Build(mkfs);
+        byte[] data = new byte[300_000];
+        new Random(7).NextBytes(data);
+        uint ino;
+        long freeBefore;
+        var referenced = new HashSet<uint>();
+        var opened = image.OpenWritable();
+        var v = opened.Volume;
+        freeBefore = v.FreeClustersCount;
+        v.IsReferenced = n => referenced.Contains(n);
+        Assert.That(v.Create(2, "victim"u8, 0x81A4, 0, 0, out var created), Is.EqualTo(Ext4Errno.None));
+        ino = created!.Number;
+        Assert.That(v.WriteFile(ino, 0, data, out int written), Is.EqualTo(Ext4Errno.None));
+        Assert.That(written, Is.EqualTo(data.Length));
+        referenced.Add(ino);
+        Assert.That(v.Unlink(2, "victim"u8), Is.EqualTo(Ext4Errno.None));
+
+        var orphan = v.ReadInode(ino);
+        Assert.That(orphan.LinksCount, Is.EqualTo(0));
+        Assert.That(v.IsUnlinkedOrphan(orphan), Is.True);
+        var back = new byte[data.Length];
+        Assert.That(v.Read(orphan, 0, back), Is.EqualTo(data.Length));
+        Assert.That(back, Is.EqualTo(data), "an open unlinked file keeps its data");
+        Assert.That(v.FreeClustersCount, Is.LessThan(freeBefore));
+        v.Sync();
+
+        // A crash now: the list on disk names the inode.
+        Assert.That(DiskChain(image), Is.EqualTo(new[] { ino }));
+        opened.Dispose();
+
+        using (var again = image.OpenWritable())
+        {
+            Assert.That(again.Volume.CleanupOrphans(loadFromDisk: true), Is.EqualTo(1));
+            Assert.That(again.Volume.OrphanCount, Is.EqualTo(0));
+            Assert.That(again.Volume.FreeClustersCount, Is.EqualTo(freeBefore), "every block came back");
+        }
+
+        Assert.That(DiskChain(image), Is.Empty);
+        Assert.That(Tool.FsckClean(image.ImagePath, out string output), Is.True, output);
+        Assert.That(Tool.Debugfs(image.ImagePath, $"stat <{ino}>"), Does.Contain("Links: 0"));
+    }
+
+    [Test]
+    public void ReleaseOnLastReferenceFreesAtOnce()
+    {
+        using var image = Build("-O", "metadata_csum");
+        using (var opened = image.OpenWritable())
+        {
+            var v = opened.Volume;
+            bool held = true;
+            v.IsReferenced = _ => held;
+            long free = v.FreeClustersCount;
+            Assert.That(v.Create(2, "tmp"u8, 0x81A4, 0, 0, out var created), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.WriteFile(created!.Number, 0, new byte[50_000], out _), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Unlink(2, "tmp"u8), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.OrphanCount, Is.EqualTo(1));
+            held = false;
+            Assert.That(v.ReleaseIfOrphan(created.Number), Is.True);
+            Assert.That(v.ReleaseIfOrphan(created.Number), Is.False, "released once");
+            Assert.That(v.OrphanCount, Is.EqualTo(0));
+            Assert.That(v.FreeClustersCount, Is.EqualTo(free));
+        }
+
+        Assert.That(DiskChain(image), Is.Empty);
+        Assert.That(Tool.FsckClean(image.ImagePath, out string output), Is.True, output);
+    }
 }
