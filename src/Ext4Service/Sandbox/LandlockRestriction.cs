@@ -1,0 +1,90 @@
+using Safemount.Shared.Interop;
+
+namespace Safemount.Ext4Service.Sandbox;
+
+/// <summary>
+/// Step 5 of <see cref="ServiceSandbox"/>: a Landlock domain that handles every access right
+/// the kernel's ABI knows and allows none (no rules), so no path can be opened, created,
+/// removed, executed or truncated, no TCP port bound or connected, and (ABI 6) no signal sent
+/// and no abstract unix socket reached outside the domain.
+/// </summary>
+/// <remarks>
+/// Landlock domains belong to threads (security/landlock/syscalls.c landlock_restrict_self
+/// replaces the caller's credentials only; kernel 6.18 has no thread-sync flag): the thread
+/// that confines itself and every thread it creates later (the FUSE workers) are in the domain;
+/// threads the runtime started earlier (finalizer, console logger) are not. seccomp, installed
+/// with TSYNC on every thread, denies them open/openat/socket/execve anyway. Descriptors opened
+/// before (the device, /dev/fuse, the socket) keep their access: Landlock checks at open time.
+/// </remarks>
+internal static class LandlockRestriction
+{
+    /// <summary>ABI 1: EXECUTE..MAKE_SYM (bits 0..12).</summary>
+    private const ulong FsAbi1 = (1UL << 13) - 1;
+
+    /// <summary>Applies the domain; returns the ABI version used, or 0 when the kernel has no
+    /// Landlock (ENOSYS: not built; EOPNOTSUPP: not enabled at boot), with <paramref name="unavailable"/> saying which.</summary>
+    public static int Apply(out string? unavailable)
+    {
+        int abi = LandlockInterop.GetAbiVersion(out Errno error);
+        if (abi <= 0)
+        {
+            if (error is Errno.ENOSYS or Errno.EOPNOTSUPP)
+            {
+                unavailable = $"Landlock is not available on this kernel ({ErrnoException.Describe(error)})";
+                return 0;
+            }
+
+            throw new SandboxException("landlock", $"landlock_create_ruleset(VERSION): {ErrnoException.Describe(error)}");
+        }
+
+        unavailable = null;
+        landlock_ruleset_attr attr = AttrFor(abi, out int size);
+        try
+        {
+            using SafeFd ruleset = LandlockInterop.CreateRuleset(attr, size);
+            LandlockInterop.RestrictSelf(ruleset);
+        }
+        catch (ErrnoException e)
+        {
+            throw new SandboxException("landlock", e.Message, e);
+        }
+
+        return abi;
+    }
+
+    /// <summary>The ruleset attribute for <paramref name="abi"/> and how many of its bytes that ABI reads.</summary>
+    public static landlock_ruleset_attr AttrFor(int abi, out int size)
+    {
+        ulong fs = FsAbi1;
+        if (abi >= 2)
+        {
+            fs |= LandlockInterop.LANDLOCK_ACCESS_FS_REFER;
+        }
+
+        if (abi >= 3)
+        {
+            fs |= LandlockInterop.LANDLOCK_ACCESS_FS_TRUNCATE;
+        }
+
+        if (abi >= 5)
+        {
+            fs |= LandlockInterop.LANDLOCK_ACCESS_FS_IOCTL_DEV;
+        }
+
+        var attr = new landlock_ruleset_attr { handled_access_fs = fs };
+        size = sizeof(ulong);
+        if (abi >= 4)
+        {
+            attr.handled_access_net = LandlockInterop.LANDLOCK_ACCESS_NET_BIND_TCP | LandlockInterop.LANDLOCK_ACCESS_NET_CONNECT_TCP;
+            size = 2 * sizeof(ulong);
+        }
+
+        if (abi >= 6)
+        {
+            attr.scoped = LandlockInterop.LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LandlockInterop.LANDLOCK_SCOPE_SIGNAL;
+            size = 3 * sizeof(ulong);
+        }
+
+        return attr;
+    }
+}
