@@ -21,8 +21,10 @@ internal static class LandlockRestriction
     /// <summary>ABI 1: EXECUTE..MAKE_SYM (bits 0..12).</summary>
     private const ulong FsAbi1 = (1UL << 13) - 1;
 
-    /// <summary>Applies the domain; returns the ABI version used, or 0 when the kernel has no
-    /// Landlock (ENOSYS: not built; EOPNOTSUPP: not enabled at boot), with <paramref name="unavailable"/> saying which.</summary>
+    /// <summary>Applies the domain; returns the ABI version used, or 0 when Landlock is out of
+    /// reach (ENOSYS: not built; EOPNOTSUPP: not enabled at boot; EPERM: an outer seccomp filter
+    /// denies it), with <paramref name="unavailable"/> saying which. Any failure after the
+    /// version query is an error.</summary>
     public static int Apply(out string? unavailable)
     {
         int abi = LandlockInterop.GetAbiVersion(out Errno error);
@@ -31,6 +33,14 @@ internal static class LandlockRestriction
             if (error is Errno.ENOSYS or Errno.EOPNOTSUPP)
             {
                 unavailable = $"Landlock is not available on this kernel ({ErrnoException.Describe(error)})";
+                return 0;
+            }
+
+            // The version query needs no privilege, so EPERM comes from a seccomp filter around
+            // the service (systemd-nspawn's denies the Landlock calls): Landlock is out of reach.
+            if (error == Errno.EPERM)
+            {
+                unavailable = "Landlock is denied by a seccomp filter around the service (EPERM on the version query)";
                 return 0;
             }
 
