@@ -61,18 +61,22 @@ internal static class Program
     private static int Main(string[] args)
     {
         // Before anything else: inherited descriptors (no FD_CLOEXEC) other than fd 3 go.
-        ServiceSandbox.CloseInheritedAtStartup();
+        IReadOnlyList<string> closedAtStartup = ServiceSandbox.CloseInheritedAtStartup();
         RootCommand root = ProgramCommand.Create(Name, "the safemount ext4 service (one process per mount)", HelpText);
         var selfTest = new Option<bool>("--self-test") { Description = "confine the process and prove the sandbox from inside" };
         root.Options.Add(selfTest);
-        root.SetAction(parsed => parsed.GetValue(selfTest) ? SelfTest.Run(Console.Out) : Serve());
+        root.SetAction(parsed => parsed.GetValue(selfTest) ? SelfTest.Run(Console.Out) : Serve(closedAtStartup));
         return ProgramCommand.Invoke(root, Name, args, Console.Out, Console.Error);
     }
 
-    private static int Serve()
+    private static int Serve(IReadOnlyList<string> closedAtStartup)
     {
         using ILoggerFactory factory = ServiceLogging.Create(Environment.GetEnvironmentVariable);
         var logger = new MountContextLogger(factory.CreateLogger(ServiceLogging.Category), "no helper connection yet");
+        foreach (string fd in closedAtStartup)
+        {
+            SandboxLog.ClosedInheritedFd(logger, fd);
+        }
 
         try
         {
