@@ -165,6 +165,20 @@ public sealed class SandboxTests
         TestImages.AssertClean(image);
     }
 
+    [Test]
+    public void HelpAndManPageDocumentTheSelfTest()
+    {
+        Assert.That(File.Exists(TestEnvironment.ServicePath), $"{TestEnvironment.ServicePath} is missing: run `make publish` first");
+        CommandResult help = Command.Run(TestEnvironment.ServicePath, ["--help"], TimeSpan.FromSeconds(30));
+        Assert.That(help.ExitCode, Is.Zero, help.ToString());
+        Assert.That(help.StdOut, Does.Contain("safemount-ext4 --self-test").And.Contain(" --self-test "), help.StdOut);
+
+        string page = Path.Combine(TestEnvironment.RepoRoot, "docs", "man", "safemount-ext4.8");
+        CommandResult text = Command.Bash($"mandoc -Tascii '{page}' | col -b", TimeSpan.FromSeconds(30));
+        Assert.That(text.ExitCode, Is.Zero, text.ToString());
+        Assert.That(text.StdOut, Does.Contain("--self-test").And.Contain("\nSANDBOX\n").And.Contain("EPERM"), text.StdOut);
+    }
+
     private static void AssertSelfTestPassed(CommandResult r)
     {
         string[] lines = r.StdOut.Split('\n', StringSplitOptions.RemoveEmptyEntries);
