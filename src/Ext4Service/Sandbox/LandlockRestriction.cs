@@ -18,6 +18,9 @@ namespace Safemount.Ext4Service.Sandbox;
 /// </remarks>
 internal static class LandlockRestriction
 {
+    /// <summary>Erratum 2 in the errata bitmask: signals between threads of one process are always allowed.</summary>
+    private const ulong SignalScopeErratum = 1UL << (2 - 1);
+
     /// <summary>ABI 1: EXECUTE..MAKE_SYM (bits 0..12).</summary>
     private const ulong FsAbi1 = (1UL << 13) - 1;
 
@@ -48,7 +51,7 @@ internal static class LandlockRestriction
         }
 
         unavailable = null;
-        landlock_ruleset_attr attr = AttrFor(abi, out int size);
+        landlock_ruleset_attr attr = AttrFor(abi, LandlockInterop.GetErrata(), out int size);
         try
         {
             using SafeFd ruleset = LandlockInterop.CreateRuleset(attr, size);
@@ -62,8 +65,14 @@ internal static class LandlockRestriction
         return abi;
     }
 
-    /// <summary>The ruleset attribute for <paramref name="abi"/> and how many of its bytes that ABI reads.</summary>
-    public static landlock_ruleset_attr AttrFor(int abi, out int size)
+    /// <summary>
+    /// The ruleset attribute for <paramref name="abi"/> and how many of its bytes that ABI reads.
+    /// LANDLOCK_SCOPE_SIGNAL only where erratum 2 (security/landlock/errata/abi-6.h) is fixed:
+    /// before the fix it also blocked signals between threads of one process in different
+    /// domains, and the runtime signals its own threads (GC suspension), some of which are
+    /// outside the domain (see the class remarks).
+    /// </summary>
+    public static landlock_ruleset_attr AttrFor(int abi, ulong errata, out int size)
     {
         ulong fs = FsAbi1;
         if (abi >= 2)
@@ -91,7 +100,8 @@ internal static class LandlockRestriction
 
         if (abi >= 6)
         {
-            attr.scoped = LandlockInterop.LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET | LandlockInterop.LANDLOCK_SCOPE_SIGNAL;
+            attr.scoped = LandlockInterop.LANDLOCK_SCOPE_ABSTRACT_UNIX_SOCKET
+                | ((errata & SignalScopeErratum) != 0 ? LandlockInterop.LANDLOCK_SCOPE_SIGNAL : 0);
             size = 3 * sizeof(ulong);
         }
 

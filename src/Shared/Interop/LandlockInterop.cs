@@ -14,6 +14,9 @@ public static unsafe partial class LandlockInterop
     /// <summary>landlock_create_ruleset flag: return the highest ABI version instead of a ruleset.</summary>
     public const uint LANDLOCK_CREATE_RULESET_VERSION = 1 << 0;
 
+    /// <summary>landlock_create_ruleset flag: return the bitmask of fixed errata (bit N-1 = erratum N).</summary>
+    public const uint LANDLOCK_CREATE_RULESET_ERRATA = 1 << 1;
+
     // ABI 1: bits 0..12. ABI 2: REFER (13). ABI 3: TRUNCATE (14). ABI 5: IOCTL_DEV (15).
     public const ulong LANDLOCK_ACCESS_FS_EXECUTE = 1UL << 0;
     public const ulong LANDLOCK_ACCESS_FS_WRITE_FILE = 1UL << 1;
@@ -53,6 +56,13 @@ public static unsafe partial class LandlockInterop
         long r = syscall3_(SYS_landlock_create_ruleset, 0, 0, (nint)LANDLOCK_CREATE_RULESET_VERSION);
         error = r < 0 ? (Errno)Marshal.GetLastPInvokeError() : Errno.None;
         return r < 0 ? 0 : (int)r;
+    }
+
+    /// <summary>The fixed-errata bitmask (security/landlock/errata/), or 0 when the kernel cannot tell (EINVAL before the flag existed).</summary>
+    public static ulong GetErrata()
+    {
+        long r = syscall3_(SYS_landlock_create_ruleset, 0, 0, (nint)LANDLOCK_CREATE_RULESET_ERRATA);
+        return r < 0 ? 0 : (ulong)r;
     }
 
     /// <summary>landlock_create_ruleset with the first <paramref name="size"/> bytes of <paramref name="attr"/>.</summary>
