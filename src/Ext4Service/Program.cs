@@ -61,7 +61,17 @@ internal static class Program
     private static int Main(string[] args)
     {
         // Before anything else: inherited descriptors (no FD_CLOEXEC) other than fd 3 go.
-        IReadOnlyList<string> closedAtStartup = ServiceSandbox.CloseInheritedAtStartup();
+        IReadOnlyList<string> closedAtStartup;
+        try
+        {
+            closedAtStartup = ServiceSandbox.CloseInheritedAtStartup();
+        }
+        catch (SandboxException e)
+        {
+            Console.Error.WriteLine($"{Name}: {e.Message}");
+            return 1;
+        }
+
         RootCommand root = ProgramCommand.Create(Name, "the safemount ext4 service (one process per mount)", HelpText);
         var selfTest = new Option<bool>("--self-test") { Description = "confine the process and prove the sandbox from inside" };
         root.Options.Add(selfTest);

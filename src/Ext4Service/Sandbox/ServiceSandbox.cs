@@ -102,7 +102,7 @@ internal static class ServiceSandbox
         {
             throw new SandboxException(step, e.Message, e);
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             throw new SandboxException(step, e.Message, e);
         }
