@@ -12,8 +12,9 @@ namespace Safemount.Ext4;
 /// begins its own handle, and writes every changed inode once at the end. Names are bytes,
 /// 1..255, no '/' or NUL. Expected failures are <see cref="Ext4Errno"/> values: EROFS,
 /// ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, ENAMETOOLONG, EMLINK, ENOSPC, EINVAL, and
-/// EOPNOTSUPP for directories this engine does not edit (inline-data, encrypted or
-/// case-folded directories). Timestamps as the kernel: the parent's mtime and ctime on every
+/// EOPNOTSUPP for directories this engine does not edit (encrypted or case-folded ones). An
+/// inline-data directory is converted to a block directory on its first edit
+/// (Ext4Volume.Namespace.Inline.cs). Timestamps as the kernel: the parent's mtime and ctime on every
 /// entry change, the target's ctime on link count changes.
 /// <para>
 /// Unlinking the last name of an inode frees it at once: orphan handling for files still open
@@ -370,7 +371,8 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// The editor for directory <paramref name="ino"/> in <paramref name="tx"/> (caller holds its
-    /// lock exclusive): ENOTDIR, ENOENT for a deleted directory, EOPNOTSUPP for the kinds not edited.
+    /// lock exclusive): ENOTDIR, ENOENT for a deleted directory, EOPNOTSUPP for the kinds not
+    /// edited; an inline directory is converted to a block directory first.
     /// </summary>
     private Ext4Errno OpenDirectory(Ext4Transaction tx, uint ino, AllocationRights rights, out VolumeDirectoryBlocks blocks, out DirectoryEditor editor)
     {
@@ -387,9 +389,18 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
-        if (inode.HasInlineData || inode.HasFlag(L.EXT4_ENCRYPT_FL) || inode.HasFlag(L.EXT4_CASEFOLD_FL))
+        if (inode.HasFlag(L.EXT4_ENCRYPT_FL) || inode.HasFlag(L.EXT4_CASEFOLD_FL))
         {
             return Ext4Errno.EOPNOTSUPP;
+        }
+
+        if (inode.HasInlineData)
+        {
+            var err = ConvertInlineDirectory(tx, inode, rights, out inode);
+            if (err != Ext4Errno.None)
+            {
+                return err;
+            }
         }
 
         blocks = new VolumeDirectoryBlocks(this, tx, InodeRecord.From(this, inode), inode, rights);
