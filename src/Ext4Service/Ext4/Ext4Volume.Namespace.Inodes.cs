@@ -107,13 +107,33 @@ public sealed partial class Ext4Volume
         && !(Sb.HasRoCompat(Ext4Features.RO_COMPAT_DIR_NLINK) && Sb.HasCompat(Ext4Features.COMPAT_DIR_INDEX) && (dir.Flags & L.EXT4_INDEX_FL) != 0);
 
     /// <summary>
-    /// Frees an inode whose link count reached 0 (ext4_evict_inode without the orphan list: the
-    /// caller frees at once, so a still-open file loses its blocks — orphan handling is issue 4's
-    /// remaining part): cached directory blocks are forgotten, every mapped block and mapping
-    /// block freed (FileData.SetSize to 0), the xattr block released (shared: refcount - 1),
-    /// i_dtime set, the record written, the inode bit cleared.
+    /// The last link of <paramref name="r"/> went away: when the inode is still referenced
+    /// (<see cref="IsReferenced"/>: the kernel holds it, e.g. an open file) it goes on the orphan
+    /// list with i_links_count 0 and is freed by <see cref="ReleaseIfOrphan"/> later (ext4_unlink's
+    /// ext4_orphan_add); otherwise it is freed now.
     /// </summary>
     private void ReleaseInode(Ext4Transaction tx, InodeRecord r)
+    {
+        if (IsReferenced?.Invoke(r.Number) == true)
+        {
+            var (s, ns) = Now();
+            r.LinksCount = 0;
+            r.SetCtime(s, ns);
+            Orphans.Add(tx, r.Number);
+            WriteInode(tx, r);
+            return;
+        }
+
+        FreeInode(tx, r);
+    }
+
+    /// <summary>
+    /// Frees an inode whose link count reached 0 (ext4_evict_inode): cached directory blocks are
+    /// forgotten, every mapped block and mapping block freed (FileData.SetSize to 0), the xattr
+    /// block released (shared: refcount - 1), i_dtime set, the record written, the inode bit
+    /// cleared. The caller holds the inode's lock exclusive and it is not on the orphan list.
+    /// </summary>
+    private void FreeInode(Ext4Transaction tx, InodeRecord r)
     {
         ushort type = (ushort)(r.Mode & L.S_IFMT);
         var snapshot = ReadInode(r.Number);
