@@ -37,6 +37,14 @@ public class DirsInlineTests
         using (var opened = image.OpenWritable())
         {
             var v = opened.Volume;
+            if (v.IsReadOnly)
+            {
+                // The write gate (Ext4Features.NotWritable) serves inline_data volumes read-only
+                // until inline *files* can be written; this runs again once it is lifted.
+                Assert.That(v.Warnings, Has.Some.Contains("inline_data"));
+                Assert.Ignore("inline_data volumes are write-gated read-only: " + string.Join("; ", v.Warnings));
+            }
+
             const uint root = InodeLayout.EXT4_ROOT_INO;
             uint small = PathWalk.Inode(v, "small").Number, medium = PathWalk.Inode(v, "medium").Number;
             Assert.That(v.ReadInode(small).HasInlineData && v.ReadInode(medium).HasInlineData && PathWalk.Inode(v, "mover").HasInlineData, Is.True, "mkfs made them inline");
