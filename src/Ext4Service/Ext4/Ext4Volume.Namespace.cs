@@ -17,8 +17,8 @@ namespace Safemount.Ext4;
 /// (Ext4Volume.Namespace.Inline.cs). Timestamps as the kernel: the parent's mtime and ctime on every
 /// entry change, the target's ctime on link count changes.
 /// <para>
-/// Unlinking the last name of an inode frees it at once: orphan handling for files still open
-/// (free on last close, and after a crash) is not implemented here yet.
+/// Unlinking the last name of an inode frees it, or, while something outside still references
+/// it, puts it on the orphan list (Ext4Volume.Orphans.cs).
 /// </para>
 /// </summary>
 public sealed partial class Ext4Volume
@@ -336,7 +336,7 @@ public sealed partial class Ext4Volume
             // Nothing names the new inode: give back what it got. The parent may have become
             // indexed (and grown) before the ENOSPC: its record is written all the same.
             r.LinksCount = 0;
-            ReleaseInode(tx, r);
+            FreeInode(tx, r);
             WriteInode(tx, dir.Record);
             return err;
         }
