@@ -139,12 +139,14 @@ public sealed partial class Ext4Volume
             return err;
         }
 
-        using var lockParent = InodeLocks.Acquire(parent, exclusive: true);
-        if (ino == parent)
+        // A directory is refused before any lock: locking it after the parent could invert
+        // the directory order. The type of an allocated inode never changes.
+        if (ino == parent || ReadInode(ino).IsDirectory)
         {
             return Ext4Errno.EPERM;
         }
 
+        using var lockParent = InodeLocks.Acquire(parent, exclusive: true);
         using var lockTarget = InodeLocks.Acquire(ino, exclusive: true);
         using var tx = Begin();
         var inode = ReadInode(ino);
