@@ -88,9 +88,19 @@ public sealed partial class Ext4Volume
                 return Ext4Errno.None; // two names of one inode: rename does nothing (POSIX)
             }
 
-            if (src == oldParent || src == newParent || dst == oldParent || dst == newParent)
+            if (src == oldParent || (dst != 0 && dst == newParent))
             {
-                return src == newParent ? Ext4Errno.EINVAL : throw new Ext4CorruptionException($"directory entry names its own directory (inode {src}/{dst})");
+                throw new Ext4CorruptionException($"directory entry names its own directory (inode {src}/{dst})");
+            }
+
+            if (src == newParent)
+            {
+                return Ext4Errno.EINVAL; // a directory into itself
+            }
+
+            if (dst == oldParent)
+            {
+                return exchange ? Ext4Errno.EINVAL : Ext4Errno.ENOTEMPTY; // lock_rename's trap: the target holds the source
             }
 
             var source = ReadInode(src);
