@@ -49,7 +49,7 @@ internal sealed partial class DirectoryEditor
             int levels = frames.Length - 1;
             ref Frame bottom = ref frames[levels];
             uint leaf = ChildOf(bottom);
-            byte[] leafBlock = _blocks.Read(leaf) ?? throw new Ext4CorruptionException($"htree leaf block {leaf} is a hole");
+            byte[] leafBlock = ReadLeaf(leaf) ?? throw new Ext4CorruptionException($"htree leaf block {leaf} is a hole");
             if (TryAddToLeaf(leaf, leafBlock, name, ino, fileType))
             {
                 return DirEditResult.Ok;
@@ -88,7 +88,7 @@ internal sealed partial class DirectoryEditor
         for (long steps = 0; steps <= _blocks.Count; steps++)
         {
             uint leaf = ChildOf(frames[levels]);
-            byte[]? b = _blocks.Read(leaf);
+            byte[]? b = ReadLeaf(leaf);
             if (b != null)
             {
                 int o = DirectoryBlock.Find(b, 0, _leafEnd, name, out int prev);
@@ -147,6 +147,7 @@ internal sealed partial class DirectoryEditor
         uint hash = DirHash.Hash(name, version, _p.HashSeed);
         var frames = new Frame[levels + 1];
         frames[0] = MakeFrame(0, root, RootEntries, RootLimit);
+        VerifyDx(frames[0]);
         frames[0].At = Search(frames[0], hash);
         for (int l = 1; l <= levels; l++)
         {
@@ -172,7 +173,36 @@ internal sealed partial class DirectoryEditor
             throw new Ext4CorruptionException($"htree block {lblk} is not an index node");
         }
 
-        return MakeFrame(lblk, b, D.DxNodeEntries, NodeLimit);
+        var f = MakeFrame(lblk, b, D.DxNodeEntries, NodeLimit);
+        VerifyDx(f);
+        return f;
+    }
+
+    /// <summary>
+    /// ext4_dx_csum_verify under metadata_csum: crc32c(inode seed, block[0 .. entries + count*8],
+    /// dt_reserved as stored, zero checksum) against dt_checksum. Count and limit are checked
+    /// first (MakeFrame), so the tail lies inside the block.
+    /// </summary>
+    private void VerifyDx(in Frame f)
+    {
+        if (!_p.MetadataCsum)
+        {
+            return;
+        }
+
+        int tail = f.Entries + (f.Limit * D.DxEntrySize);
+        if (tail + D.DxTailSize > f.Block.Length)
+        {
+            throw new Ext4ChecksumException($"htree block {f.Lblk}: no space for the dx checksum");
+        }
+
+        uint c = Crc32c.Append(_p.InodeSeed, f.Block.AsSpan(0, f.Entries + (f.Count * D.DxEntrySize)));
+        c = Crc32c.Append(c, f.Block.AsSpan(tail + D.dt_reserved, 4));
+        c = Crc32c.AppendZeros(c, 4);
+        if (c != U32(f.Block, tail + D.dt_checksum))
+        {
+            throw new Ext4ChecksumException($"htree block {f.Lblk}: dx checksum mismatch");
+        }
     }
 
     private Frame MakeFrame(uint lblk, byte[] b, int entries, int expectedLimit)
