@@ -379,8 +379,10 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// True when directory <paramref name="ancestor"/> lies on the ".." chain from
-    /// <paramref name="dir"/> up to the root (<paramref name="dir"/> itself excluded). Stable
-    /// while <see cref="_renameLock"/> is held.
+    /// <paramref name="dir"/> up to the root (<paramref name="dir"/> itself excluded). Takes no
+    /// inode locks (it runs while the parents' locks are held, and ancestors come first in the
+    /// order): under <see cref="_renameLock"/> no other rename moves a directory, and every
+    /// directory above a locked one is non-empty, so no rmdir can change the chain.
     /// </summary>
     private bool IsAncestor(uint ancestor, uint dir)
     {
@@ -393,8 +395,10 @@ public sealed partial class Ext4Volume
             }
 
             var inode = ReadInode(at);
-            if (!inode.IsDirectory)
+            if (!inode.IsDirectory || inode.LinksCount == 0)
             {
+                // Not (or no longer) a live directory: a directory being removed right now
+                // (only an empty one, so never an ancestor of anything) ends the walk.
                 return false;
             }
 
