@@ -91,6 +91,36 @@ public class DirsBigTests
         AssertCleanAndKernelFinds(image, inodes);
     }
 
+    [Test]
+    public void ThirdIndexLevelWithLargeDir()
+    {
+        if (!DirsKernel.IsRoot)
+        {
+            Assert.Ignore("needs root to mount");
+        }
+
+        // 255-byte names: three per 1 KiB leaf, so two index levels (123 x 126 leaves at most)
+        // overflow and large_dir's third level is needed. Hard links to one inode keep it cheap.
+        const int count = 48_000;
+        using var image = TestImage.Build(_ => { }, "256M", "-b", "1024", "-I", "128", "-O", "large_dir,metadata_csum");
+        var inodes = new Dictionary<string, uint>();
+        using (var opened = image.OpenWritable())
+        {
+            var v = opened.Volume;
+            Assert.That(v.Mkdir(InodeLayout.EXT4_ROOT_INO, "big"u8, 0x1ED, 0, 0, out var dir), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Create(InodeLayout.EXT4_ROOT_INO, "target"u8, 0x1A4, 0, 0, out var target), Is.EqualTo(Ext4Errno.None));
+            for (int i = 0; i < count; i++)
+            {
+                string n = i.ToString("D8", CultureInfo.InvariantCulture) + new string('z', 247);
+                Assert.That(v.Link(target!.Number, dir!.Number, Encoding.ASCII.GetBytes(n), out _), Is.EqualTo(Ext4Errno.None), n);
+                inodes[n] = target.Number;
+            }
+        }
+
+        Assert.That(Tool.Debugfs(image.ImagePath, "htree /big"), Does.Contain("Indirect levels: 2"));
+        AssertCleanAndKernelFinds(image, inodes);
+    }
+
     private static void AssertCleanAndKernelFinds(TestImage image, Dictionary<string, uint> inodes)
     {
         Assert.That(Tool.FsckClean(image.ImagePath, out string fsck), Is.True, fsck);
