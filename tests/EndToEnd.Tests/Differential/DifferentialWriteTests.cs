@@ -23,11 +23,11 @@ public sealed class DifferentialWriteTests
     /// <summary>Every writable layout once (seed % 12 picks the layout; 5, 6 and 11 are inline_data/bigalloc).</summary>
     public static readonly int[] CiSeeds = [0, 1, 2, 3, 4, 7, 8, 9, 10];
 
-    /// <summary>Fields two correct writers may legitimately disagree on.</summary>
-    private static readonly Regex WriterSpecific = new(@" (ino|ctime|btime|generation|dots|blocks|nextents)=\S*", RegexOptions.Compiled);
+    /// <summary>Fields two correct writers may legitimately disagree on ("dots" lists inode numbers and runs up to the flags).</summary>
+    private static readonly Regex WriterSpecific = new(@" (ino|ctime|btime|generation|blocks|nextents)=\S*| dots=.*?(?= flags=)", RegexOptions.Compiled);
 
-    /// <summary>Directory times: the workload stamps every file's atime and mtime at its end, but a directory's change with each entry the wall clock of its run.</summary>
-    private static readonly Regex DirectoryTimes = new(@" (mtime|atime)=\S*", RegexOptions.Compiled);
+    /// <summary>atime and mtime in ns.</summary>
+    private static readonly Regex Times = new(@" (?<f>mtime|atime)=(?<ns>-?\d+)", RegexOptions.Compiled);
 
     private string _work = string.Empty;
 
@@ -73,6 +73,7 @@ public sealed class DifferentialWriteTests
 
         File.Copy(kernelImage, safeImage);
         string output = Path.Combine(dir, "out");
+        long runStart = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 5) * 1_000_000_000L;
         using (var activator = new SocketActivator(dir))
         {
             r = Command.Run("unshare",
@@ -89,8 +90,9 @@ public sealed class DifferentialWriteTests
         TestImages.AssertClean(safeImage);
         TestImages.AssertClean(kernelImage);
         TreeDump.AssertSame(Path.Combine(output, "safe-written.txt"), Path.Combine(output, "safe-written-safe-read.txt"));
-        string kernelTree = Normalize(Path.Combine(output, "kernel-written.txt"));
-        string safeTree = Normalize(Path.Combine(output, "safe-written.txt"));
+        long runEnd = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5) * 1_000_000_000L;
+        string kernelTree = Normalize(Path.Combine(output, "kernel-written.txt"), runStart, runEnd);
+        string safeTree = Normalize(Path.Combine(output, "safe-written.txt"), runStart, runEnd);
         File.WriteAllText(Path.Combine(output, "kernel-written.norm"), kernelTree);
         File.WriteAllText(Path.Combine(output, "safe-written.norm"), safeTree);
         TreeDump.AssertSame(Path.Combine(output, "kernel-written.norm"), Path.Combine(output, "safe-written.norm"));
@@ -100,10 +102,19 @@ public sealed class DifferentialWriteTests
         }
     }
 
-    private static string Normalize(string dumpPath) =>
+    /// <summary>
+    /// Drops the writer-specific fields and replaces atime/mtime values stamped during the run
+    /// (the clock of each writer, not a time the workload chose) by "now"; the workload's own
+    /// times (utime with random ns values far from today) stay compared.
+    /// </summary>
+    private static string Normalize(string dumpPath, long runStartNs, long runEndNs) =>
         string.Join('\n', File.ReadAllLines(dumpPath).Select(l =>
         {
             l = WriterSpecific.Replace(l, string.Empty);
-            return l.Contains(" mode=4", StringComparison.Ordinal) ? DirectoryTimes.Replace(l, string.Empty) : l;
+            return Times.Replace(l, m =>
+            {
+                long ns = long.Parse(m.Groups["ns"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                return ns >= runStartNs && ns <= runEndNs ? $" {m.Groups["f"].Value}=now" : m.Value;
+            });
         })) + "\n";
 }
