@@ -31,7 +31,7 @@ internal sealed partial class MountHelperApp
         {
             ulong size = FileInterop.GetByteSize(device);
             Say($"{source}: using {devicePath}, {size} bytes, {(readOnly ? "read-only" : "read-write")}");
-            using HelperClient client = ConnectService();
+            using HelperClient client = ConnectService(source);
             HelloFlags hello = args.Sloppy ? HelloFlags.Sloppy : HelloFlags.None;
             Say($"HELLO: protocol {ProtocolVersion.Min}-{ProtocolVersion.Max}, flags {hello}");
             uint version = HelperFailure(() => client.Handshake(hello));
@@ -198,25 +198,6 @@ internal sealed partial class MountHelperApp
         }
     }
 
-    private HelperClient ConnectService()
-    {
-        string path = _getenv(SocketVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
-        try
-        {
-            HelperClient c = HelperClient.Connect(path, Timeouts);
-            Say($"connected to {path}");
-            return c;
-        }
-        catch (ErrnoException e)
-        {
-            throw new MountFailureException($"cannot reach the safemount-ext4 service at {path}: {ErrnoException.Describe(e.Errno)}");
-        }
-        catch (ProtocolException e)
-        {
-            throw new MountFailureException(Describe(e));
-        }
-    }
-
     private SafeFd OpenFuse(HelperClient client)
     {
         SafeFd fuse;
@@ -228,6 +209,16 @@ internal sealed partial class MountHelperApp
         {
             client.Abort("cannot open /dev/fuse");
             throw new MountFailureException($"cannot open /dev/fuse: {ErrnoException.Describe(e.Errno)}");
+        }
+
+        // The fd the kernel is told to serve must be the FUSE device itself (char 10:229), not
+        // whatever /dev/fuse names in this mount namespace.
+        StatxResult st = FileInterop.FStat(fuse);
+        if (!st.IsCharDevice || st.RdevMajor != ServiceEndpoint.FuseMajor || st.RdevMinor != ServiceEndpoint.FuseMinor)
+        {
+            fuse.Dispose();
+            client.Abort("/dev/fuse is not the FUSE device");
+            throw new MountFailureException($"/dev/fuse is not the FUSE device (char {ServiceEndpoint.FuseMajor}:{ServiceEndpoint.FuseMinor})");
         }
 
         int r = FileInterop.IoctlValue(fuse, IoctlNumbers.FUSE_DEV_IOC_SYNC_INIT, 0);
