@@ -51,7 +51,13 @@ public sealed partial class DBusConnection : IDisposable
         try
         {
             c.Authenticate(deadline);
-            if (isBus)
+            if (!isBus)
+            {
+                // A first call without fds: once it is answered the peer has left its
+                // authentication state for sure, and a later message may carry fds.
+                c.Call(string.Empty, "/", "org.freedesktop.DBus.Peer", "Ping", string.Empty, ReadOnlySpan<byte>.Empty, ReadOnlySpan<SafeFd>.Empty, deadline);
+            }
+            else
             {
                 DBusMessage reply = c.Call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", "Hello", string.Empty, ReadOnlySpan<byte>.Empty, ReadOnlySpan<SafeFd>.Empty, deadline);
                 if (reply.Signature != "s")
@@ -107,26 +113,29 @@ public sealed partial class DBusConnection : IDisposable
         throw new DBusException($"no reply to {member} among {DBusLimits.MaxUnrelatedMessages} messages");
     }
 
-    /// <summary>SASL: NUL, AUTH EXTERNAL hex(euid) → OK guid, NEGOTIATE_UNIX_FD → AGREE_UNIX_FD, BEGIN.</summary>
+    /// <summary>
+    /// SASL: NUL, AUTH EXTERNAL hex(euid), NEGOTIATE_UNIX_FD and BEGIN in one write (pipelined, as
+    /// sd-bus clients do), then OK guid and AGREE_UNIX_FD. Pipelining matters: an sd-bus server
+    /// that reads a message carrying fds while still in its authentication state closes the
+    /// connection (src/libsystemd/sd-bus/bus-socket.c, bus_socket_read_auth), so nothing is sent
+    /// after BEGIN until the server has answered lines it read in the same buffer as BEGIN.
+    /// </summary>
     private void Authenticate(Deadline deadline)
     {
         string uid = ProcessInterop.GetEuid().ToString(CultureInfo.InvariantCulture);
         string hexUid = Convert.ToHexString(Encoding.ASCII.GetBytes(uid)).ToLowerInvariant();
-        SendAll(Encoding.ASCII.GetBytes($"\0AUTH EXTERNAL {hexUid}\r\n"), ReadOnlySpan<SafeFd>.Empty, deadline);
+        SendAll(Encoding.ASCII.GetBytes($"\0AUTH EXTERNAL {hexUid}\r\nNEGOTIATE_UNIX_FD\r\nBEGIN\r\n"), ReadOnlySpan<SafeFd>.Empty, deadline);
         string ok = ReadSaslLine(deadline);
         if (!ok.StartsWith("OK ", StringComparison.Ordinal))
         {
             throw new DBusException($"D-Bus authentication refused: {ok}");
         }
 
-        SendAll("NEGOTIATE_UNIX_FD\r\n"u8, ReadOnlySpan<SafeFd>.Empty, deadline);
         string agree = ReadSaslLine(deadline);
         if (agree != "AGREE_UNIX_FD")
         {
             throw new DBusException($"the D-Bus peer does not pass file descriptors: {agree}");
         }
-
-        SendAll("BEGIN\r\n"u8, ReadOnlySpan<SafeFd>.Empty, deadline);
     }
 
     /// <summary>One CRLF-terminated ASCII line, at most <see cref="DBusLimits.MaxSaslLineBytes"/>, without the CRLF.</summary>
