@@ -18,7 +18,7 @@ public sealed class ActivationTests
     {
         if (ok)
         {
-            Assert.DoesNotThrow(() => ServiceEndpoint.CheckActivation(listenPid, listenFds, direct, pid));
+            Assert.That(ServiceEndpoint.CheckActivation(listenPid, listenFds, direct, pid), Is.EqualTo(direct == "0" ? 0 : 3), "the connection's fd");
         }
         else
         {
