@@ -71,6 +71,11 @@ internal sealed partial class MountHelperApp
                 // systemd runs but its D-Bus API is out of reach (a container without the socket).
                 Say($"{e.Message}; spawning the service directly instead");
             }
+            catch (DBusException e)
+            {
+                // Reached, but the conversation failed (authentication, bad reply, deadline).
+                throw new MountFailureException($"starting the service as a transient unit failed: {e.Message}");
+            }
         }
 
         return SpawnService(service);
@@ -88,7 +93,7 @@ internal sealed partial class MountHelperApp
                 string unit = string.Create(CultureInfo.InvariantCulture, $"safemount-ext4-{ProcessInterop.GetPid()}-{Random.Shared.Next():x8}.service");
                 try
                 {
-                    IReadOnlyList<DBusProperty> properties = TransientServiceUnit.Properties(servicePath, source, ServiceEnvironment());
+                    IReadOnlyList<DBusProperty> properties = TransientServiceUnit.Properties(servicePath, TextSanitizer.OneLine(source), ServiceEnvironment());
                     string job = SystemdManager.StartTransientUnit(bus, unit, properties, [theirs], deadline);
                     Say($"started the service as transient unit {unit} through {address} (launcher: systemd transient unit, job {job})");
                 }
@@ -96,11 +101,6 @@ internal sealed partial class MountHelperApp
                 {
                     mine.Dispose();
                     throw new MountFailureException($"systemd refused to start the service as a transient unit: {e.Message}");
-                }
-                catch (DBusException e) when (e.InnerException is null)
-                {
-                    mine.Dispose();
-                    throw new MountFailureException($"starting the service as a transient unit failed: {e.Message}");
                 }
                 catch
                 {
@@ -166,6 +166,7 @@ internal sealed partial class MountHelperApp
     /// Reaps a directly spawned service that has already ended, so none is left a zombie while
     /// the helper runs; after a failed mount it waits up to <see cref="ReapAfterFailure"/> for it
     /// to end (it sees EOF or ABORT). One still running when the helper exits is inherited by init.
+    /// Never throws: it runs on the success path and in the error handlers.
     /// </summary>
     private void ReapSpawnedService(bool mountFailed)
     {
@@ -177,7 +178,20 @@ internal sealed partial class MountHelperApp
         Deadline deadline = Deadline.After(mountFailed ? ReapAfterFailure : TimeSpan.Zero);
         while (true)
         {
-            if (SpawnInterop.TryReap(_spawnedPid, out int status))
+            bool ended;
+            int status;
+            try
+            {
+                ended = SpawnInterop.TryReap(_spawnedPid, out status);
+            }
+            catch (ErrnoException)
+            {
+                // ECHILD: SIGCHLD is ignored (inherited SIG_IGN), so the kernel reaps it itself.
+                _spawnedPid = 0;
+                return;
+            }
+
+            if (ended)
             {
                 Say($"the service (pid {_spawnedPid}) ended with wait status 0x{status:x}");
                 _spawnedPid = 0;

@@ -130,7 +130,16 @@ public static unsafe partial class SpawnInterop
                         Check(file_actions_addopen_(fa, o.NewFd, Utf8(o.Path), o.Flags, 0), "posix_spawn_file_actions_addopen");
                         break;
                     case CloseFrom c:
-                        Check(file_actions_addclosefrom_(fa, c.LowFd), "posix_spawn_file_actions_addclosefrom_np");
+                        try
+                        {
+                            Check(file_actions_addclosefrom_(fa, c.LowFd), "posix_spawn_file_actions_addclosefrom_np");
+                        }
+                        catch (EntryPointNotFoundException)
+                        {
+                            // glibc < 2.34: only close-on-exec keeps fds from the child (every fd
+                            // this project opens has it; one inherited without it would pass).
+                        }
+
                         break;
                 }
             }
