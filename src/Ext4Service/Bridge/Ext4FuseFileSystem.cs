@@ -268,20 +268,28 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
         return Errno.None;
     }
 
+    /// <summary>
+    /// The one exception-to-errno site. Corruption and device errors found while serving are also
+    /// recorded in the superblock of a read-write volume (errors= then decides: continue,
+    /// read-only, or shut down), as the kernel's ext4_error does.
+    /// </summary>
     public Errno TranslateException(Exception exception)
     {
         switch (exception)
         {
             case Ext4ChecksumException c:
                 BridgeLog.Checksum(_logger, c.Message);
+                _volume.ReportError(c, "safemount_request");
                 break;
             case Ext4CorruptionException c:
                 BridgeLog.Corruption(_logger, c.Message);
+                _volume.ReportError(c, "safemount_request");
                 break;
             case Ext4IOException io:
                 BridgeLog.DeviceError(_logger, io.Message);
+                _volume.ReportError(io, "safemount_request");
                 break;
-            case ErrnoException:
+            case ErrnoException or Ext4ReadOnlyException or Ext4ShutDownException:
                 break;
             default:
                 BridgeLog.Unexpected(_logger, exception);

@@ -9,9 +9,13 @@ namespace Safemount.Ext4;
 /// The write side's transaction machinery (kernel: jbd2 handles, ext4_commit_super).
 ///
 /// Lock order of the whole engine — a thread acquires only downwards, never upwards:
+///   0. the rename lock (Ext4Volume.Namespace.Rename.cs), for renames that change parents, as the
+///      kernel's s_vfs_rename_mutex: it makes the ancestry check and the parent lock order stable;
 ///   1. inode locks (<see cref="InodeLocks"/>): directories before non-directories; between two
 ///      directories the ancestor first, otherwise ascending inode number (the VFS's lock_rename);
 ///   2. the transaction handle (<see cref="Begin"/>), as the kernel starts a handle after i_rwsem;
+///   2b. the orphan list lock (Orphans) and the xattr block stripe locks (shared xattr blocks,
+///      XattrWriter), never held together;
 ///   3. allocator group locks, ascending group number;
 ///   4. leaves, never held across I/O or another acquisition: the block stripe locks inside
 ///      <see cref="EditBlock"/>, the cache's lock, the inode lock table's lock.
