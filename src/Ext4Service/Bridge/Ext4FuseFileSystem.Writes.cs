@@ -283,9 +283,12 @@ internal sealed partial class Ext4FuseFileSystem
             return Errno.ESTALE;
         }
 
-        if (whence is not (SEEK_DATA or SEEK_HOLE))
+        if (whence is not (SEEK_DATA or SEEK_HOLE) || _writebackCache)
         {
-            // SEEK_SET/CUR/END never need the file system; the kernel answers them itself.
+            // SEEK_SET/CUR/END never need the file system. Under the writeback cache the kernel
+            // holds written pages the engine has not seen and FUSE_LSEEK does not flush them first,
+            // so the engine's map could call fresh data a hole: ENOSYS makes the kernel answer with
+            // its generic rule (all data up to EOF), which is never wrong.
             return Errno.ENOSYS;
         }
 

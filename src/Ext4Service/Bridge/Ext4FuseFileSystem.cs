@@ -32,6 +32,9 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
     private readonly HandleTable<OpenFile> _files = new();
     private readonly HandleTable<DirectorySnapshot> _dirs = new();
 
+    /// <summary>Set once by <see cref="Init"/>, before any other request.</summary>
+    private bool _writebackCache;
+
     public Ext4FuseFileSystem(Ext4Volume volume, ILogger logger)
     {
         _volume = volume;
@@ -47,8 +50,11 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
     /// <summary>Lookup counts, for tests and the DESTROY summary.</summary>
     internal LookupCounts Lookups => _lookups;
 
-    public void Init(FuseInitResult init) =>
+    public void Init(FuseInitResult init)
+    {
+        _writebackCache = init.WritebackCache;
         BridgeLog.Initialised(_logger, init.KernelMajor, init.KernelMinor, init.MaxWrite);
+    }
 
     /// <summary>
     /// FUSE_DESTROY (umount): every reference is gone, so orphans whose FORGET never came are

@@ -8,4 +8,8 @@ public readonly record struct FuseInitResult(
     ulong OfferedFlags,
     ulong TakenFlags,
     uint MaxWrite,
-    ushort MaxPages);
+    ushort MaxPages)
+{
+    /// <summary>FUSE_WRITEBACK_CACHE was taken: the kernel's page cache holds writes the server has not seen yet.</summary>
+    public bool WritebackCache => (this.TakenFlags & (ulong)Abi.FuseInitFlags.FUSE_WRITEBACK_CACHE) != 0;
+}
