@@ -19,6 +19,18 @@ public sealed class Ext4OpenOptions
     /// </summary>
     public bool ReplayJournal { get; init; } = true;
 
+    /// <summary>errors= behaviour; null: the superblock's s_errors (continue when unset, as the kernel).</summary>
+    public Ext4ErrorBehavior? Errors { get; init; }
+
+    /// <summary>
+    /// commit=: how often a read-write volume writes its changes back on its own (the kernel's
+    /// JBD2_DEFAULT_MAX_COMMIT_AGE is 5 s; zero means that default, as the kernel).
+    /// </summary>
+    public TimeSpan CommitInterval { get; init; } = DefaultCommitInterval;
+
+    /// <summary>5 seconds (JBD2_DEFAULT_MAX_COMMIT_AGE).</summary>
+    public static TimeSpan DefaultCommitInterval { get; } = TimeSpan.FromSeconds(5);
+
     /// <summary>Byte budget of the metadata block cache.</summary>
     public long CacheBytes { get; init; } = 64 << 20;
 }

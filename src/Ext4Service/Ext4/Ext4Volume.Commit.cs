@@ -50,6 +50,12 @@ public sealed partial class Ext4Volume
     /// <summary>Bytes counted but below 1 KiB, carried to the next stamp; guarded by the handle barrier's write side.</summary>
     private long _bytesNotStamped;
 
+    /// <summary>Periodic write-back (commit=); created by the first change, stopped by <see cref="Unmount"/>. Guarded by <see cref="_syncLock"/>.</summary>
+    private Timer? _commitTimer;
+
+    /// <summary>The commit= interval (positive).</summary>
+    internal TimeSpan CommitInterval { get; private init; } = Ext4OpenOptions.DefaultCommitInterval;
+
     /// <summary>Per-inode reader/writer locks (lock order level 1).</summary>
     internal InodeLockTable InodeLocks { get; } = new();
 
@@ -66,9 +72,10 @@ public sealed partial class Ext4Volume
     /// <summary>Starts a handle on the running transaction. Throws on a read-only volume.</summary>
     internal Ext4Transaction Begin()
     {
+        ThrowIfShutDown();
         if (IsReadOnly)
         {
-            throw new InvalidOperationException("the volume is read-only");
+            throw new Ext4ReadOnlyException(_openedReadOnly ? "the volume is read-only" : "the volume turned read-only after an error (errors=remount-ro)");
         }
 
         ObjectDisposedException.ThrowIf(_unmounted, this);
@@ -95,7 +102,7 @@ public sealed partial class Ext4Volume
     /// </summary>
     public void Sync()
     {
-        if (IsReadOnly)
+        if (_openedReadOnly || _writable is null)
         {
             return;
         }
@@ -141,9 +148,26 @@ public sealed partial class Ext4Volume
     /// </summary>
     public void Unmount()
     {
-        if (IsReadOnly || _unmounted)
+        if (_openedReadOnly || _writable is null || _unmounted)
         {
             return;
+        }
+
+        Timer? timer;
+        lock (_syncLock)
+        {
+            timer = _commitTimer;
+            _commitTimer = null;
+        }
+
+        if (timer is not null)
+        {
+            // Waits for a running callback, so no periodic sync overlaps the final ones.
+            using var done = new ManualResetEvent(false);
+            if (timer.Dispose(done))
+            {
+                done.WaitOne();
+            }
         }
 
         Sync();
@@ -175,6 +199,23 @@ public sealed partial class Ext4Volume
         }
 
         _unmounted = true;
+    }
+
+    /// <summary>The commit timer's callback: a failed write-back is recorded as an error (errors= decides what follows), never thrown on the timer thread.</summary>
+    private void PeriodicSync()
+    {
+        try
+        {
+            Sync();
+        }
+        catch (Ext4IOException e)
+        {
+            ReportError(e, "ext4_commit");
+        }
+        catch (ObjectDisposedException)
+        {
+            // Unmounted between the tick and the callback.
+        }
     }
 
     /// <summary>
@@ -246,12 +287,19 @@ public sealed partial class Ext4Volume
                 BinaryPrimitives.WriteUInt16LittleEndian(sb[SL.s_mnt_count..], (ushort)(count + 1));
                 WriteTime(sb, SL.s_mtime, SL.s_mtime_hi, now);
             });
-            byte[] version = Cache.Get(SuperblockBlock);
-            WritableDevice.Write(checked((long)SuperblockBlock << BlockSizeBits), version);
-            WritableDevice.Flush();
-            Cache.MarkClean(SuperblockBlock, version);
+            WriteSuperblockBlockNow();
+            _commitTimer = new Timer(static state => ((Ext4Volume)state!).PeriodicSync(), this, CommitInterval, CommitInterval);
             Volatile.Write(ref _markedInUse, 1);
         }
+    }
+
+    /// <summary>Writes the superblock's block as cached now and flushes (ext4_commit_super outside a commit); caller holds <see cref="_syncLock"/>.</summary>
+    private void WriteSuperblockBlockNow()
+    {
+        byte[] version = Cache.Get(SuperblockBlock);
+        WritableDevice.Write(checked((long)SuperblockBlock << BlockSizeBits), version);
+        WritableDevice.Flush();
+        Cache.MarkClean(SuperblockBlock, version);
     }
 
     /// <summary>Block holding the primary superblock (byte 1024): 1 with 1 KiB blocks, else 0.</summary>

@@ -142,7 +142,11 @@ public sealed partial class Ext4Volume
             return volume;
         }
 
-        return new Ext4Volume(device, sb, groups, readOnly, warnings, cacheBytes);
+        return new Ext4Volume(device, sb, groups, readOnly, warnings, cacheBytes)
+        {
+            ErrorBehavior = options.Errors ?? ErrorBehaviorOf(raw),
+            CommitInterval = options.CommitInterval > TimeSpan.Zero ? options.CommitInterval : Ext4OpenOptions.DefaultCommitInterval,
+        };
     }
 
     /// <summary>Number of block groups: ceil((s_blocks_count - s_first_data_block) / s_blocks_per_group).</summary>

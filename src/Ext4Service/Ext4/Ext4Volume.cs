@@ -24,7 +24,7 @@ public sealed partial class Ext4Volume : IDisposable
         Device = device;
         Sb = sb;
         Groups = groups;
-        IsReadOnly = readOnly;
+        _openedReadOnly = readOnly;
         _warnings = warnings;
         BlockSize = 1024u << (int)sb.s_log_block_size;
         BlockSizeBits = 10 + (int)sb.s_log_block_size;
@@ -45,8 +45,11 @@ public sealed partial class Ext4Volume : IDisposable
     /// <summary>File-system block size in bytes (1024..65536).</summary>
     public uint BlockSize { get; }
 
-    /// <summary>True when opened read-only or forced read-only by an unknown RO_COMPAT feature.</summary>
-    public bool IsReadOnly { get; }
+    /// <summary>True when opened read-only, forced read-only (a feature, a write-protected device), or turned read-only by an error under errors=remount-ro or panic.</summary>
+    public bool IsReadOnly => _openedReadOnly || Volatile.Read(ref _errorState) != ErrorStateNone;
+
+    /// <summary>Read-only from Open on; never changes.</summary>
+    private readonly bool _openedReadOnly;
 
     /// <summary>s_volume_name up to the first NUL.</summary>
     public string Label

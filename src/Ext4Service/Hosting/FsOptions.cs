@@ -45,9 +45,10 @@ internal sealed class FsOptions
     {
     }
 
-    /// <summary>errors= behaviour: "continue", "remount-ro" (default) or "panic" (treated as remount-ro:
-    /// a userspace service cannot panic the kernel, and must not).</summary>
-    public string Errors { get; private set; } = "remount-ro";
+    /// <summary>errors= behaviour: "continue", "remount-ro" or "panic"; null (not given): the
+    /// superblock's s_errors, as ext4. panic shuts the file system down instead of the kernel
+    /// (a userspace service cannot panic the kernel, and must not).</summary>
+    public string? Errors { get; private set; }
 
     /// <summary>noload / norecovery: do not replay the journal (read-only mounts only).</summary>
     public bool NoLoad { get; private set; }

@@ -221,7 +221,7 @@ public sealed class CoreWriteTests
         using (var opened = image.Open())
         {
             Assert.That(opened.Volume.IsReadOnly, Is.True);
-            Assert.Throws<InvalidOperationException>(() => opened.Volume.Begin());
+            Assert.Throws<Ext4ReadOnlyException>(() => opened.Volume.Begin());
         }
 
         using var handle = File.OpenHandle(image.ImagePath);
@@ -253,5 +253,34 @@ public sealed class CoreWriteTests
         AssertFsckClean(image);
         Assert.That(Tool.Debugfs(image.ImagePath, "stat /c1"), Does.Contain("Device major/minor number: 04:64 (hex 04:40)"));
         Assert.That(Tool.Debugfs(image.ImagePath, "stat /c2"), Does.Contain("Device major/minor number: 511:1000000 (hex 1ff:f4240)"));
+    }
+
+    [Test]
+    public void ChangesAreWrittenBackOnTheCommitIntervalWithoutSync()
+    {
+        using var image = Build("-O", "metadata_csum");
+        uint ino = Ino(image, "/f03");
+        var handle = File.OpenHandle(image.ImagePath, FileMode.Open, FileAccess.ReadWrite);
+        using var device = new Storage.FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true);
+        using var v = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false, CommitInterval = TimeSpan.FromMilliseconds(200) });
+        using (var tx = v.Begin())
+        {
+            var r = InodeRecord.From(v, v.ReadInode(ino));
+            r.Uid = 31337;
+            v.WriteInode(tx, r);
+        }
+
+        // Polls the image through debugfs (a separate reader of the file) until the commit timer has written it.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        string stat;
+        do
+        {
+            Thread.Sleep(100);
+            stat = Tool.Debugfs(image.ImagePath, $"stat <{ino}>");
+        }
+        while (!stat.Contains("User: 31337") && DateTime.UtcNow < deadline);
+
+        Assert.That(stat, Does.Contain("User: 31337"));
+        Assert.That(v.Cache.DirtyCount, Is.EqualTo(0));
     }
 }

@@ -71,11 +71,26 @@ internal static class SuperblockLayout
     public const int s_checksum_type = 0x175;        // __u8 metadata checksum algorithm used
     public const int s_kbytes_written = 0x178;       // __le64 nr of lifetime kilobytes written
     public const int s_error_count = 0x194;          // __le32 number of fs errors
+    public const int s_first_error_time = 0x198;     // __le32 first time an error happened
+    public const int s_first_error_ino = 0x19C;      // __le32 inode involved in first error
+    public const int s_first_error_block = 0x1A0;    // __le64 block involved of first error
+    public const int s_first_error_func = 0x1A8;     // __u8[32] function where the error happened
+    public const int s_first_error_line = 0x1C8;     // __le32 line number where error happened
+    public const int s_last_error_time = 0x1CC;      // __le32 most recent time of an error
+    public const int s_last_error_ino = 0x1D0;       // __le32 inode involved in last error
+    public const int s_last_error_line = 0x1D4;      // __le32 line number where error happened
+    public const int s_last_error_block = 0x1D8;     // __le64 block involved of last error
+    public const int s_last_error_func = 0x1E0;      // __u8[32] function where the error happened
+    public const int ErrorFuncSize = 32;             // EXT4_ERROR_FUNC_LEN... sizeof(s_first_error_func)
     public const int s_overhead_clusters = 0x248;    // __le32 overhead blocks/clusters in fs
     public const int s_backup_bgs = 0x24C;           // __le32[2] groups with sparse_super2 SBs
     public const int s_checksum_seed = 0x270;        // __le32 crc32c(uuid) if csum_seed set
     public const int s_wtime_hi = 0x274;             // __u8 high 8 bits of s_wtime
     public const int s_mtime_hi = 0x275;             // __u8 high 8 bits of s_mtime
+    public const int s_first_error_time_hi = 0x278; // __u8
+    public const int s_last_error_time_hi = 0x279;  // __u8
+    public const int s_first_error_errcode = 0x27A; // __u8 EXT4_ERR_*
+    public const int s_last_error_errcode = 0x27B;  // __u8 EXT4_ERR_*
     public const int s_encoding = 0x27C;             // __le16 Filename charset encoding
     public const int s_checksum = 0x3FC;             // __le32 crc32c(superblock)
 
@@ -83,6 +98,17 @@ internal static class SuperblockLayout
     public const ushort EXT4_VALID_FS = 0x0001;      // Unmounted cleanly
     public const ushort EXT4_ERROR_FS = 0x0002;      // Errors detected
     public const ushort EXT4_ORPHAN_FS = 0x0004;     // Orphans being recovered
+
+    // s_errors
+    public const ushort EXT4_ERRORS_CONTINUE = 1;    // Continue execution
+    public const ushort EXT4_ERRORS_RO = 2;          // Remount fs read-only
+    public const ushort EXT4_ERRORS_PANIC = 3;       // Panic
+
+    // s_{first,last}_error_errcode (ext4_errno_to_code)
+    public const byte EXT4_ERR_UNKNOWN = 1;
+    public const byte EXT4_ERR_EIO = 2;
+    public const byte EXT4_ERR_EFSBADCRC = 4;
+    public const byte EXT4_ERR_EFSCORRUPTED = 5;
 
     // s_flags
     public const uint EXT2_FLAGS_SIGNED_HASH = 0x0001;
