@@ -21,9 +21,19 @@ internal sealed partial class FileData
     /// <summary>PAGE_SIZE: ext4_punch_hole extends a range past EOF to the end of EOF's page.</summary>
     private const long PageSize = 4096;
 
-    /// <summary>An editor for the inode's mapping format.</summary>
-    internal MappingEditor OpenEditor(InodeRecord r) =>
-        (r.Flags & InodeLayout.EXT4_EXTENTS_FL) != 0 ? new ExtentTree.Editor(_v, r) : new BlockMap.Editor(_v, r);
+    /// <summary>
+    /// An editor for the inode's mapping format. i_block must be a mapping: never call this for
+    /// an inline-data inode or a fast symlink (their i_block holds bytes, not block numbers).
+    /// </summary>
+    internal MappingEditor OpenEditor(InodeRecord r)
+    {
+        if ((r.Flags & InodeLayout.EXT4_INLINE_DATA_FL) != 0)
+        {
+            throw new InvalidOperationException($"inode {r.Number} has inline data: i_block is not a block mapping");
+        }
+
+        return (r.Flags & InodeLayout.EXT4_EXTENTS_FL) != 0 ? new ExtentTree.Editor(_v, r) : new BlockMap.Editor(_v, r);
+    }
 
     /// <summary>
     /// s_maxbytes (extents, ext4_max_size) or s_bitmap_maxbytes (block maps, ext4_max_bitmap_size):
@@ -150,7 +160,8 @@ internal sealed partial class FileData
     }
 
     /// <summary>
-    /// Sets i_size (ext4_setattr's size change). Down: the tail of the new last block is
+    /// Sets i_size (ext4_setattr's size change; also how a directory's or slow symlink's blocks
+    /// are released: size 0 frees them all). Down: the tail of the new last block is
     /// zeroed on disk (ext4_block_truncate_page) and every block from the next one on is
     /// freed, preallocated blocks past EOF included (ext4_truncate). Up: the old last block's
     /// bytes past the old EOF are zeroed; the new range is a hole.
