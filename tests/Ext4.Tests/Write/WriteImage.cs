@@ -26,6 +26,9 @@ internal sealed partial class WriteImage : IDisposable
             }
         }, size, mkfs));
 
+    /// <summary>Takes ownership of an image built some other way (e.g. with xattrs set on its source files).</summary>
+    public static WriteImage Wrap(TestImage image) => new(image);
+
     public OpenedVolume Open() => Image.OpenWritable();
 
     public uint Ino(string path) =>
