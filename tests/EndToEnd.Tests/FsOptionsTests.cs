@@ -22,7 +22,10 @@ public sealed class FsOptionsTests
     [TestCase("ro,errors=sometimes", "errors")]
     [TestCase("sb=8193", "'sb' is not supported")]
     [TestCase("journal_path=/dev/sdb2", "'journal_path' is not supported")]
-    [TestCase("commit", "unknown mount option 'commit'")]
+    [TestCase("commit", "invalid value for mount option 'commit': ''")]
+    [TestCase("commit=-1", "invalid value for mount option 'commit': '-1'")]
+    [TestCase("commit=86401", "invalid value for mount option 'commit': '86401' (seconds, 0 to 86400)")]
+    [TestCase("commit=5s", "invalid value for mount option 'commit': '5s'")]
     [TestCase("noload=1", "unknown mount option 'noload=1'")]
     public void Refused(string text, string reason)
     {
@@ -33,8 +36,11 @@ public sealed class FsOptionsTests
     [Test]
     public void ValuesAreRecorded()
     {
-        FsOptions o = FsOptions.Parse("errors=continue,noload", out _)!;
+        FsOptions o = FsOptions.Parse("errors=continue,noload,commit=30", out _)!;
         Assert.That(o.Errors, Is.EqualTo("continue"));
+        Assert.That(o.CommitSeconds, Is.EqualTo(30u));
+        Assert.That(FsOptions.Parse("ro", out _)!.CommitSeconds, Is.Null);
+        Assert.That(FsOptions.Parse("ro", out _)!.Errors, Is.Null, "the superblock's s_errors applies");
         Assert.That(o.NoLoad, Is.True);
     }
 

@@ -42,6 +42,23 @@ public class AbiLayoutTests
         (typeof(FuseSxTime), 16),
         (typeof(FuseStatx), 256),
         (typeof(FuseStatxOut), 288),
+        (typeof(FuseSetattrIn), 88),
+        (typeof(FuseMknodIn), 16),
+        (typeof(FuseMkdirIn), 8),
+        (typeof(FuseRenameIn), 8),
+        (typeof(FuseRename2In), 16),
+        (typeof(FuseLinkIn), 8),
+        (typeof(FuseCreateIn), 16),
+        (typeof(FuseWriteOut), 8),
+        (typeof(FuseSetxattrIn), 16),
+        (typeof(FuseFallocateIn), 32),
+        (typeof(FuseLseekIn), 24),
+        (typeof(FuseLseekOut), 8),
+        (typeof(FuseCopyFileRangeIn), 56),
+        (typeof(FuseCopyFileRangeOut), 8),
+        (typeof(FuseNotifyInvalInodeOut), 24),
+        (typeof(FuseNotifyInvalEntryOut), 16),
+        (typeof(FuseNotifyDeleteOut), 24),
     ];
 
     private static readonly (Type Type, string Field, int Offset)[] Offsets =
@@ -82,6 +99,29 @@ public class AbiLayoutTests
         (typeof(FuseStatx), "Btime", 80), (typeof(FuseStatx), "Ctime", 96), (typeof(FuseStatx), "Mtime", 112), (typeof(FuseStatx), "RdevMajor", 128),
         (typeof(FuseStatx), "RdevMinor", 132), (typeof(FuseStatx), "DevMajor", 136), (typeof(FuseStatx), "DevMinor", 140),
         (typeof(FuseStatxOut), "AttrValid", 0), (typeof(FuseStatxOut), "AttrValidNsec", 8), (typeof(FuseStatxOut), "Flags", 12), (typeof(FuseStatxOut), "Stat", 32),
+        (typeof(FuseSetattrIn), "Valid", 0), (typeof(FuseSetattrIn), "Padding", 4), (typeof(FuseSetattrIn), "Fh", 8), (typeof(FuseSetattrIn), "Size", 16),
+        (typeof(FuseSetattrIn), "LockOwner", 24), (typeof(FuseSetattrIn), "Atime", 32), (typeof(FuseSetattrIn), "Mtime", 40), (typeof(FuseSetattrIn), "Ctime", 48),
+        (typeof(FuseSetattrIn), "Atimensec", 56), (typeof(FuseSetattrIn), "Mtimensec", 60), (typeof(FuseSetattrIn), "Ctimensec", 64), (typeof(FuseSetattrIn), "Mode", 68),
+        (typeof(FuseSetattrIn), "Unused4", 72), (typeof(FuseSetattrIn), "Uid", 76), (typeof(FuseSetattrIn), "Gid", 80), (typeof(FuseSetattrIn), "Unused5", 84),
+        (typeof(FuseMknodIn), "Mode", 0), (typeof(FuseMknodIn), "Rdev", 4), (typeof(FuseMknodIn), "Umask", 8), (typeof(FuseMknodIn), "Padding", 12),
+        (typeof(FuseMkdirIn), "Mode", 0), (typeof(FuseMkdirIn), "Umask", 4),
+        (typeof(FuseRenameIn), "Newdir", 0),
+        (typeof(FuseRename2In), "Newdir", 0), (typeof(FuseRename2In), "Flags", 8), (typeof(FuseRename2In), "Padding", 12),
+        (typeof(FuseLinkIn), "Oldnodeid", 0),
+        (typeof(FuseCreateIn), "Flags", 0), (typeof(FuseCreateIn), "Mode", 4), (typeof(FuseCreateIn), "Umask", 8), (typeof(FuseCreateIn), "OpenFlags", 12),
+        (typeof(FuseWriteIn), "Fh", 0), (typeof(FuseWriteIn), "Offset", 8), (typeof(FuseWriteIn), "Size", 16), (typeof(FuseWriteIn), "WriteFlags", 20),
+        (typeof(FuseWriteIn), "LockOwner", 24), (typeof(FuseWriteIn), "Flags", 32), (typeof(FuseWriteIn), "Padding", 36),
+        (typeof(FuseWriteOut), "Size", 0), (typeof(FuseWriteOut), "Padding", 4),
+        (typeof(FuseSetxattrIn), "Size", 0), (typeof(FuseSetxattrIn), "Flags", 4), (typeof(FuseSetxattrIn), "SetxattrFlags", 8), (typeof(FuseSetxattrIn), "Padding", 12),
+        (typeof(FuseFallocateIn), "Fh", 0), (typeof(FuseFallocateIn), "Offset", 8), (typeof(FuseFallocateIn), "Length", 16), (typeof(FuseFallocateIn), "Mode", 24), (typeof(FuseFallocateIn), "Padding", 28),
+        (typeof(FuseLseekIn), "Fh", 0), (typeof(FuseLseekIn), "Offset", 8), (typeof(FuseLseekIn), "Whence", 16), (typeof(FuseLseekIn), "Padding", 20),
+        (typeof(FuseLseekOut), "Offset", 0),
+        (typeof(FuseCopyFileRangeIn), "FhIn", 0), (typeof(FuseCopyFileRangeIn), "OffIn", 8), (typeof(FuseCopyFileRangeIn), "NodeidOut", 16), (typeof(FuseCopyFileRangeIn), "FhOut", 24),
+        (typeof(FuseCopyFileRangeIn), "OffOut", 32), (typeof(FuseCopyFileRangeIn), "Len", 40), (typeof(FuseCopyFileRangeIn), "Flags", 48),
+        (typeof(FuseCopyFileRangeOut), "BytesCopied", 0),
+        (typeof(FuseNotifyInvalInodeOut), "Ino", 0), (typeof(FuseNotifyInvalInodeOut), "Off", 8), (typeof(FuseNotifyInvalInodeOut), "Len", 16),
+        (typeof(FuseNotifyInvalEntryOut), "Parent", 0), (typeof(FuseNotifyInvalEntryOut), "Namelen", 8), (typeof(FuseNotifyInvalEntryOut), "Flags", 12),
+        (typeof(FuseNotifyDeleteOut), "Parent", 0), (typeof(FuseNotifyDeleteOut), "Child", 8), (typeof(FuseNotifyDeleteOut), "Namelen", 16), (typeof(FuseNotifyDeleteOut), "Padding", 20),
     ];
 
     private static IEnumerable<TestCaseData> SizeCases() => Sizes.Select(s => new TestCaseData(s.Type, s.Size).SetArgDisplayNames(s.Type.Name, s.Size.ToString()));
@@ -130,5 +170,23 @@ public class AbiLayoutTests
         Assert.That((ulong)FuseInitFlags.FUSE_MAX_PAGES, Is.EqualTo(1UL << 22));
         Assert.That((ulong)FuseInitFlags.FUSE_INIT_EXT, Is.EqualTo(1UL << 30));
         Assert.That((ulong)FuseInitFlags.FUSE_REQUEST_TIMEOUT, Is.EqualTo(1UL << 42));
+        Assert.That((ulong)FuseInitFlags.FUSE_WRITEBACK_CACHE, Is.EqualTo(1UL << 16));
+        Assert.That((ulong)FuseInitFlags.FUSE_HANDLE_KILLPRIV_V2, Is.EqualTo(1UL << 28));
+        Assert.That((ulong)FuseInitFlags.FUSE_SETXATTR_EXT, Is.EqualTo(1UL << 29));
+        Assert.That((uint)FuseOpcode.FUSE_SETATTR, Is.EqualTo(4));
+        Assert.That((uint)FuseOpcode.FUSE_CREATE, Is.EqualTo(35));
+        Assert.That((uint)FuseOpcode.FUSE_FALLOCATE, Is.EqualTo(43));
+        Assert.That((uint)FuseOpcode.FUSE_RENAME2, Is.EqualTo(45));
+        Assert.That((uint)FuseOpcode.FUSE_LSEEK, Is.EqualTo(46));
+        Assert.That((uint)FuseOpcode.FUSE_TMPFILE, Is.EqualTo(51));
+        Assert.That((int)FuseNotifyCode.FUSE_NOTIFY_INVAL_INODE, Is.EqualTo(2));
+        Assert.That((int)FuseNotifyCode.FUSE_NOTIFY_INVAL_ENTRY, Is.EqualTo(3));
+        Assert.That((int)FuseNotifyCode.FUSE_NOTIFY_DELETE, Is.EqualTo(6));
+        Assert.That(FuseAbi.FUSE_COMPAT_SETXATTR_IN_SIZE, Is.EqualTo(8));
+        Assert.That(
+            new[] { FuseSetAttrValid.FATTR_MODE, FuseSetAttrValid.FATTR_UID, FuseSetAttrValid.FATTR_GID, FuseSetAttrValid.FATTR_SIZE, FuseSetAttrValid.FATTR_ATIME, FuseSetAttrValid.FATTR_MTIME, FuseSetAttrValid.FATTR_FH, FuseSetAttrValid.FATTR_ATIME_NOW, FuseSetAttrValid.FATTR_MTIME_NOW, FuseSetAttrValid.FATTR_LOCKOWNER, FuseSetAttrValid.FATTR_CTIME, FuseSetAttrValid.FATTR_KILL_SUIDGID }.Select(v => (uint)v),
+            Is.EqualTo(Enumerable.Range(0, 12).Select(i => 1U << i)), "FATTR_* are bits 0..11 in header order");
+        Assert.That((uint)FuseWriteFlags.FUSE_WRITE_CACHE | ((uint)FuseWriteFlags.FUSE_WRITE_LOCKOWNER << 8) | ((uint)FuseWriteFlags.FUSE_WRITE_KILL_SUIDGID << 16), Is.EqualTo(0x040201));
+        Assert.That((uint)FuseRenameFlags.RENAME_NOREPLACE | ((uint)FuseRenameFlags.RENAME_EXCHANGE << 8) | ((uint)FuseRenameFlags.RENAME_WHITEOUT << 16), Is.EqualTo(0x040201));
     }
 }

@@ -123,7 +123,7 @@ public class DispatchTests
         var fs = new TestFileSystem();
         Reply[] r = SessionHarness.RunAfterInit(
             fs,
-            Le.Request(5, 4, TestFileSystem.Link),                                          // READLINK
+            Le.Request(5, 4, TestFileSystem.LinkNode),                                          // READLINK
             Le.Request(14, 5, TestFileSystem.Hello, Le.U32(0x8000), Le.U32(0)),             // OPEN: flags, open_flags
             Le.Request(15, 6, TestFileSystem.Hello, Fixtures.ReadIn(0x1002, 0, 4096)),     // READ whole file
             Le.Request(15, 7, TestFileSystem.Hello, Fixtures.ReadIn(0x1002, 6, 3)),        // READ "wor"
@@ -265,24 +265,8 @@ public class DispatchTests
         }));
     }
 
-    [TestCase(4u)]  // SETATTR
-    [TestCase(9u)]  // MKDIR
-    [TestCase(16u)] // WRITE
-    [TestCase(35u)] // CREATE
-    [TestCase(45u)] // RENAME2
-    [TestCase(51u)] // TMPFILE
-    [TestCase(53u)] // COPY_FILE_RANGE_64
-    public void WriteOpcodesAnswerErofsWhileReadOnly(uint opcode)
-    {
-        Reply[] r = SessionHarness.RunAfterInit(new TestFileSystem(), Le.Request(opcode, 4, 1, Le.Zeros(88)));
-        Assert.That(r.Single().Error, Is.EqualTo(-(int)Errno.EROFS));
-        Reply[] rw = SessionHarness.RunAfterInit(new TestFileSystem { IsReadOnly = false }, Le.Request(opcode, 4, 1, Le.Zeros(88)));
-        Assert.That(rw.Single().Error, Is.EqualTo(-(int)Errno.ENOSYS));
-    }
-
     [TestCase(31u)]   // GETLK
-    [TestCase(37u)]   // BMAP (IOCTL is served: IoctlDispatchTests)
-    [TestCase(46u)]   // LSEEK
+    [TestCase(37u)]   // BMAP (IOCTL is served: IoctlDispatchTests; LSEEK: WriteDispatchTests)
     [TestCase(4095u)] // unknown
     public void OtherOpcodesAnswerEnosys(uint opcode)
     {
@@ -301,7 +285,7 @@ public class DispatchTests
             Le.Request(2, 6, TestFileSystem.Hello, Le.U64(1)),            // FORGET nlookup 1
             Le.Request(42, 7, 0, Le.U32(2), Le.U32(0),                   // BATCH_FORGET count 2, dummy
                 Le.U64(TestFileSystem.Hello), Le.U64(1),                 // forget_one: nodeid, nlookup
-                Le.U64(TestFileSystem.Link), Le.U64(0)),                 // forget_one: nodeid, nlookup
+                Le.U64(TestFileSystem.LinkNode), Le.U64(0)),                 // forget_one: nodeid, nlookup
             Le.Request(42, 8, 0, Le.U32(1000), Le.U32(0), Le.U64(3), Le.U64(1))); // count beyond the body: dropped
         Assert.That(r.Select(x => x.Unique), Is.EqualTo(new[] { 4UL, 5UL }), "FORGET/BATCH_FORGET get no reply");
         Assert.That(fs.Forgets, Is.EqualTo(new[] { (2UL, 1UL), (2UL, 1UL), (3UL, 0UL) }));

@@ -11,13 +11,17 @@ public class InitTests
     /// CACHE_SYMLINKS 23, EXPLICIT_INVAL_DATA 25, INIT_EXT 30.</summary>
     private const uint TakenFrom618 = 0x42D4E021;
 
+    /// <summary>Writable: also ATOMIC_O_TRUNC 3, WRITEBACK_CACHE 16, HANDLE_KILLPRIV_V2 28,
+    /// SETXATTR_EXT 29.</summary>
+    private const uint TakenFrom618Writable = TakenFrom618 | (1U << 3) | (1U << 16) | (1U << 28) | (1U << 29);
+
     [Test]
     public void NegotiatesTheExact618InitRequest()
     {
         FuseInHeader header = MemoryMarshal.Read<FuseInHeader>(Fixtures.KernelInit618);
         var reader = new FuseRequestReader(FuseRequestReader.GetBody(Fixtures.KernelInit618, header));
         FuseInitIn initIn = reader.Read<FuseInitIn>();
-        Errno rc = FuseInitNegotiator.Negotiate(initIn, new FuseSessionOptions(), out FuseInitOut o, out int replySize, out FuseInitResult result);
+        Errno rc = FuseInitNegotiator.Negotiate(initIn, new FuseSessionOptions(), writable: false, out FuseInitOut o, out int replySize, out FuseInitResult result);
 
         Assert.That(rc, Is.EqualTo(Errno.None));
         Assert.That(replySize, Is.EqualTo(64));
@@ -25,6 +29,41 @@ public class InitTests
         Assert.That(o.Flags, Is.EqualTo(TakenFrom618));
         Assert.That(o.Flags & (1U << 16), Is.Zero, "no WRITEBACK_CACHE");
         Assert.That(o.Flags & (1U << 28), Is.Zero, "no HANDLE_KILLPRIV_V2");
+    }
+
+    [Test]
+    public void WritableFileSystemTakesTheWriteFlags()
+    {
+        var fs = new TestFileSystem { IsReadOnly = false };
+        var (replies, log, session) = SessionHarness.Run(fs, []);
+        Reply r = replies[0];
+        Assert.That(r.U32(12), Is.EqualTo(TakenFrom618Writable), "flags");
+        Assert.That(r.U32(32), Is.Zero, "flags2");
+        Assert.That(r.U32(20), Is.EqualTo(1048576), "max_write: 1 MiB");
+        Assert.That(r.U16(28), Is.EqualTo(256), "max_pages");
+        Assert.That(session.InitResult!.Value.TakenFlags, Is.EqualTo((ulong)TakenFrom618Writable));
+        string taken = log.Entries.Single(e => e.Id.Id == 1102).Text;
+        Assert.That(taken, Does.Contain("WRITEBACK_CACHE").And.Contain("ATOMIC_O_TRUNC").And.Contain("HANDLE_KILLPRIV_V2").And.Contain("SETXATTR_EXT").And.Contain("PARALLEL_DIROPS").And.Contain("POSIX_ACL"));
+    }
+
+    [Test]
+    public void WritebackCacheCanBeTurnedOffByOptions()
+    {
+        var fs = new TestFileSystem { IsReadOnly = false };
+        var (replies, _, _) = SessionHarness.Run(fs, [], new FuseSessionOptions { WorkerThreads = 1, WritebackCache = false });
+        Assert.That(replies[0].U32(12), Is.EqualTo(TakenFrom618Writable & ~(1U << 16)));
+
+        // Read-only ignores the option: none of the write flags.
+        var (ro, _, _) = SessionHarness.Run(new TestFileSystem(), [], new FuseSessionOptions { WorkerThreads = 1, WritebackCache = true });
+        Assert.That(ro[0].U32(12), Is.EqualTo(TakenFrom618));
+    }
+
+    [Test]
+    public void WriteFlagsAreTakenOnlyWhenOffered()
+    {
+        // A kernel offering neither WRITEBACK_CACHE nor SETXATTR_EXT.
+        var (replies, _, _) = SessionHarness.Run(new TestFileSystem { IsReadOnly = false }, [WriteFixtures.InitWithout((1U << 16) | (1U << 29), 0)], init: false);
+        Assert.That(replies[0].U32(12), Is.EqualTo(TakenFrom618Writable & ~((1U << 16) | (1U << 29))));
     }
 
     [Test]

@@ -73,4 +73,21 @@ public class IoctlDispatchTests
         Assert.That(r.Error, Is.EqualTo(-(int)Errno.EINVAL));
         Assert.That(fs.Ioctls, Is.Empty);
     }
+
+    [TestCase(0x40086602u, 4)]   // FS_IOC_SETFLAGS: the kernel's fileattr_set sends the flags word
+    [TestCase(0x401C5820u, 28)]  // FS_IOC_FSSETXATTR: struct fsxattr
+    public void SetVariantsHandTheInputBytesToTheFileSystemEvenWhenReadOnly(uint cmd, int inSize)
+    {
+        // IOCTL is not gated by the session: the file system refuses set commands itself
+        // (the bridge answers EROFS while read-only).
+        byte[] input = [.. Enumerable.Range(1, inSize).Select(i => (byte)i)];
+        foreach (bool readOnly in new[] { true, false })
+        {
+            var fs = new TestFileSystem { IsReadOnly = readOnly };
+            Reply r = SessionHarness.RunAfterInit(fs, IoctlRequest(4, TestFileSystem.Hello, 9, 0, cmd, 0, input)).Single();
+            Assert.That(r.Error, Is.EqualTo(-(int)Errno.ENOTTY), "the test file system's answer, not the session's");
+            Assert.That(fs.Ioctls.Single(), Is.EqualTo((TestFileSystem.Hello, 9UL, cmd, false)));
+            Assert.That(fs.IoctlInputs.Single(), Is.EqualTo(input));
+        }
+    }
 }

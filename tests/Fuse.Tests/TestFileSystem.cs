@@ -6,22 +6,62 @@ using Safemount.Shared.Interop;
 namespace Safemount.Fuse.Tests;
 
 /// <summary>
-/// A small read-only tree for the session tests: root (node 1) holding "hello" (node 2, a
-/// 12-byte file with xattr user.test), "link" (node 3, symlink to "hello") and
+/// A small in-memory tree for the session tests: root (node 1) holding "hello" (node 2, a
+/// 12-byte file with xattr user.test), "link" (node 3 = LinkNode, symlink to "hello") and
 /// <see cref="ExtraFiles"/> empty files "f000".. (nodes 100..). Node 99 throws
 /// InvalidDataException from GETATTR (translated to EUCLEAN). Lookup counts are kept exactly.
+/// With IsReadOnly false the write operations work on the same tree (TestFileSystem.Writes.cs,
+/// TestFileSystem.Data.cs) and each records its decoded arguments in <see cref="Calls"/>.
+/// Thread safety: every member takes <see cref="gate"/>; nothing blocks while holding it.
 /// </summary>
-internal sealed class TestFileSystem : IFuseFileSystem
+internal sealed partial class TestFileSystem : IFuseFileSystem
 {
     public const ulong Root = 1;
     public const ulong Hello = 2;
-    public const ulong Link = 3;
+    public const ulong LinkNode = 3;
     public const ulong Corrupt = 99;
     public const ulong FirstExtra = 100;
+
+    /// <summary>Node ids of created nodes start here.</summary>
+    public const ulong FirstCreated = 1000;
+
     public static readonly byte[] HelloData = Encoding.ASCII.GetBytes("hello world\n");
     public static readonly long Mtime = 1_700_000_000;
 
-    public int ExtraFiles { get; init; }
+    private const uint S_IFMT = 0xF000;
+    private const uint S_IFDIR = 0x4000;
+    private const uint S_IFREG = 0x8000;
+    private const uint S_IFLNK = 0xA000;
+
+    private readonly Lock gate = new();
+    private readonly Dictionary<ulong, Node> nodes = [];
+    private readonly int extraFiles;
+    private ulong nextNode = FirstCreated;
+
+    public TestFileSystem()
+    {
+        var root = new Node(AttrOf(Root), Root) { Children = [] };
+        this.nodes[Root] = root;
+        this.nodes[Hello] = new Node(AttrOf(Hello), Root) { Data = [.. HelloData], Xattrs = { ["user.test"] = Encoding.ASCII.GetBytes("value") } };
+        this.nodes[LinkNode] = new Node(AttrOf(LinkNode), Root) { Target = Encoding.ASCII.GetBytes("hello") };
+        root.Children["hello"] = Hello;
+        root.Children["link"] = LinkNode;
+    }
+
+    public int ExtraFiles
+    {
+        get => this.extraFiles;
+        init
+        {
+            this.extraFiles = value;
+            for (int i = 0; i < value; i++)
+            {
+                ulong node = FirstExtra + (ulong)i;
+                this.nodes[node] = new Node(AttrOf(node), Root);
+                this.nodes[Root].Children![$"f{i:D3}"] = node;
+            }
+        }
+    }
 
     public bool IsReadOnly { get; init; } = true;
 
@@ -31,20 +71,21 @@ internal sealed class TestFileSystem : IFuseFileSystem
 
     public ConcurrentQueue<ulong> Released { get; } = new();
 
+    /// <summary>One line per write-side call (and OPEN, FSYNC, LSEEK), in arrival order, such as
+    /// "MKDIR parent=1 name=d mode=755 umask=22": the opcode and the fields it decoded to.</summary>
+    public ConcurrentQueue<string> Calls { get; } = new();
+
     public FuseInitResult? InitSeen { get; private set; }
 
     public bool Destroyed { get; private set; }
 
-    /// <summary>Directory listing in cookie order: (name, node, DT_*).</summary>
+    /// <summary>Directory listing of the root in cookie order: (name, node, DT_*).</summary>
     public List<(string Name, ulong Node, uint Type)> RootEntries()
     {
-        var list = new List<(string, ulong, uint)> { (".", Root, 4), ("..", Root, 4), ("hello", Hello, 8), ("link", Link, 10) };
-        for (int i = 0; i < this.ExtraFiles; i++)
+        lock (this.gate)
         {
-            list.Add(($"f{i:D3}", FirstExtra + (ulong)i, 8));
+            return this.EntriesOf(Root);
         }
-
-        return list;
     }
 
     public static FuseAttr AttrOf(ulong node)
@@ -73,7 +114,7 @@ internal sealed class TestFileSystem : IFuseFileSystem
                 a.Size = (ulong)HelloData.Length;
                 a.Blocks = 8;
                 break;
-            case Link:
+            case LinkNode:
                 a.Mode = 0xA000 | 0x1FF; // S_IFLNK | 0777
                 a.Size = 5;
                 break;
@@ -92,28 +133,27 @@ internal sealed class TestFileSystem : IFuseFileSystem
     public Errno Lookup(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, out FuseEntry entry)
     {
         entry = default;
-        if (parent != Root)
-        {
-            return Errno.ENOTDIR;
-        }
-
         string s = Encoding.UTF8.GetString(name);
         if (s == "boom")
         {
             throw new InvalidDataException("corrupt directory block");
         }
 
-        foreach (var (n, node, _) in this.RootEntries())
+        lock (this.gate)
         {
-            if (n == s && n is not ("." or ".."))
+            if (!this.nodes.TryGetValue(parent, out Node? dir) || dir.Children is null)
             {
-                entry = new FuseEntry(node, 7, AttrOf(node));
-                this.LookupCounts.AddOrUpdate(node, 1, (_, c) => c + 1);
-                return Errno.None;
+                return Errno.ENOTDIR;
             }
-        }
 
-        return Errno.ENOENT;
+            if (!dir.Children.TryGetValue(s, out ulong node))
+            {
+                return Errno.ENOENT;
+            }
+
+            entry = this.EntryOf(node);
+            return Errno.None;
+        }
     }
 
     public void Forget(ulong nodeId, ulong nlookup)
@@ -129,47 +169,73 @@ internal sealed class TestFileSystem : IFuseFileSystem
             throw new InvalidDataException("bad inode checksum");
         }
 
-        attr = AttrOf(nodeId);
+        attr = this.AttrOfNode(nodeId);
         return Errno.None;
     }
 
     public Errno Statx(in FuseRequestContext ctx, ulong nodeId, out FuseAttr attr, out FuseStatxExtra extra)
     {
-        attr = AttrOf(nodeId);
+        attr = this.AttrOfNode(nodeId);
         extra = new FuseStatxExtra { Btime = 1_600_000_000, BtimeNsec = 42, HasBtime = nodeId == Hello };
         return Errno.None;
     }
 
     public Errno ReadLink(in FuseRequestContext ctx, ulong nodeId, out byte[] target)
     {
-        target = nodeId == Link ? Encoding.ASCII.GetBytes("hello") : [];
-        return nodeId == Link ? Errno.None : Errno.EINVAL;
+        lock (this.gate)
+        {
+            target = this.nodes.TryGetValue(nodeId, out Node? n) && n.Target is not null ? n.Target : [];
+            return target.Length != 0 ? Errno.None : Errno.EINVAL;
+        }
     }
 
     public Errno Open(in FuseRequestContext ctx, ulong nodeId, uint flags, out ulong fh, out uint openFlags)
     {
         fh = 0x1000 + nodeId;
         openFlags = 1U << 1; // FOPEN_KEEP_CACHE
-        return nodeId == Root ? Errno.EISDIR : Errno.None;
+        if (nodeId == Root)
+        {
+            return Errno.EISDIR;
+        }
+
+        this.Calls.Enqueue($"OPEN node={nodeId} flags={flags:x} kill={ctx.KillSuidGid}");
+        const uint O_TRUNC = 0x200;
+        if ((flags & O_TRUNC) != 0)
+        {
+            lock (this.gate)
+            {
+                if (this.nodes.TryGetValue(nodeId, out Node? n))
+                {
+                    n.Data = [];
+                    n.Attr.Size = 0;
+                    Touch(ref n.Attr, mtime: true);
+                }
+            }
+        }
+
+        return Errno.None;
     }
 
     public Errno Read(in FuseRequestContext ctx, ulong nodeId, ulong fh, long offset, Span<byte> destination, out int bytesRead)
     {
         bytesRead = 0;
-        if (nodeId != Hello)
+        lock (this.gate)
         {
-            return Errno.EINVAL;
-        }
+            if (!this.nodes.TryGetValue(nodeId, out Node? n) || (n.Attr.Mode & S_IFMT) != S_IFREG)
+            {
+                return Errno.EINVAL;
+            }
 
-        if (offset >= HelloData.Length)
-        {
+            if (offset >= n.Data.Length)
+            {
+                return Errno.None;
+            }
+
+            ReadOnlySpan<byte> src = n.Data.AsSpan((int)offset);
+            bytesRead = Math.Min(src.Length, destination.Length);
+            src[..bytesRead].CopyTo(destination);
             return Errno.None;
         }
-
-        ReadOnlySpan<byte> src = HelloData.AsSpan((int)offset);
-        bytesRead = Math.Min(src.Length, destination.Length);
-        src[..bytesRead].CopyTo(destination);
-        return Errno.None;
     }
 
     public void Release(ulong nodeId, ulong fh) => this.Released.Enqueue(fh);
@@ -178,20 +244,29 @@ internal sealed class TestFileSystem : IFuseFileSystem
     {
         fh = 0x2000 + nodeId;
         openFlags = 0;
-        return nodeId == Root ? Errno.None : Errno.ENOTDIR;
+        lock (this.gate)
+        {
+            return this.nodes.TryGetValue(nodeId, out Node? n) && n.Children is not null ? Errno.None : Errno.ENOTDIR;
+        }
     }
 
     public Errno ReadDir(in FuseRequestContext ctx, ulong nodeId, ulong fh, ulong offset, bool plus, ref FuseDirectoryWriter writer)
     {
-        var entries = this.RootEntries();
+        List<(string Name, ulong Node, uint Type)> entries;
+        lock (this.gate)
+        {
+            entries = this.EntriesOf(nodeId);
+        }
+
         for (int i = (int)offset; i < entries.Count; i++)
         {
             var (name, node, type) = entries[i];
             byte[] nameBytes = Encoding.UTF8.GetBytes(name);
             ulong next = (ulong)i + 1;
+            FuseAttr attr = this.AttrOfNode(node);
             if (!plus)
             {
-                if (!writer.TryAdd(AttrOf(node).Ino, next, type, nameBytes))
+                if (!writer.TryAdd(attr.Ino, next, type, nameBytes))
                 {
                     break;
                 }
@@ -200,7 +275,7 @@ internal sealed class TestFileSystem : IFuseFileSystem
             }
 
             bool dots = name is "." or "..";
-            var entry = new FuseEntry(dots ? 0 : node, 7, AttrOf(node));
+            var entry = new FuseEntry(dots ? 0 : node, 7, attr);
             if (!writer.TryAddPlus(entry, next, type, nameBytes))
             {
                 break;
@@ -226,10 +301,14 @@ internal sealed class TestFileSystem : IFuseFileSystem
     public Errno GetXattr(in FuseRequestContext ctx, ulong nodeId, ReadOnlySpan<byte> name, out byte[]? value)
     {
         value = null;
-        if (nodeId == Hello && name.SequenceEqual("user.test"u8))
+        string s = Encoding.UTF8.GetString(name);
+        lock (this.gate)
         {
-            value = Encoding.ASCII.GetBytes("value");
-            return Errno.None;
+            if (this.nodes.TryGetValue(nodeId, out Node? n) && n.Xattrs.TryGetValue(s, out byte[]? v))
+            {
+                value = v;
+                return Errno.None;
+            }
         }
 
         return Errno.ENODATA;
@@ -237,7 +316,13 @@ internal sealed class TestFileSystem : IFuseFileSystem
 
     public Errno ListXattr(in FuseRequestContext ctx, ulong nodeId, out byte[] names)
     {
-        names = nodeId == Hello ? Encoding.ASCII.GetBytes("user.test\0") : [];
+        lock (this.gate)
+        {
+            names = this.nodes.TryGetValue(nodeId, out Node? n)
+                ? Encoding.ASCII.GetBytes(string.Concat(n.Xattrs.Keys.Select(k => k + "\0")))
+                : [];
+        }
+
         return Errno.None;
     }
 
@@ -246,12 +331,16 @@ internal sealed class TestFileSystem : IFuseFileSystem
 
     public ConcurrentQueue<(ulong Node, ulong Fh, uint Cmd, bool Directory)> Ioctls { get; } = new();
 
+    /// <summary>The input bytes of each ioctl, in order.</summary>
+    public ConcurrentQueue<byte[]> IoctlInputs { get; } = new();
+
     /// <summary>When set, Ioctl claims this many output bytes whatever the output size.</summary>
     public int? IoctlOverclaim { get; init; }
 
     public Errno Ioctl(in FuseRequestContext ctx, ulong nodeId, ulong fh, uint cmd, bool directory, ReadOnlySpan<byte> input, Span<byte> output, out int outputLength)
     {
         Ioctls.Enqueue((nodeId, fh, cmd, directory));
+        IoctlInputs.Enqueue(input.ToArray());
         outputLength = 0;
         if (cmd != EchoIoctl)
         {
@@ -264,11 +353,16 @@ internal sealed class TestFileSystem : IFuseFileSystem
         return Errno.None;
     }
 
-    public Errno Access(in FuseRequestContext ctx, ulong nodeId, uint mask) => (mask & 2) != 0 ? Errno.EROFS : Errno.None;
+    public Errno Access(in FuseRequestContext ctx, ulong nodeId, uint mask) => (mask & 2) != 0 && this.IsReadOnly ? Errno.EROFS : Errno.None;
 
     public Errno Flush(in FuseRequestContext ctx, ulong nodeId, ulong fh) => Errno.None;
 
-    public Errno Fsync(in FuseRequestContext ctx, ulong nodeId, ulong fh, bool dataOnly, bool directory) => directory ? Errno.None : (dataOnly ? Errno.None : Errno.EIO);
+    /// <summary>A full (not data-only) FSYNC of "hello" fails with EIO; everything else succeeds.</summary>
+    public Errno Fsync(in FuseRequestContext ctx, ulong nodeId, ulong fh, bool dataOnly, bool directory)
+    {
+        this.Calls.Enqueue($"{(directory ? "FSYNCDIR" : "FSYNC")} node={nodeId} fh={fh:x} datasync={dataOnly}");
+        return !directory && !dataOnly && nodeId == Hello ? Errno.EIO : Errno.None;
+    }
 
     public Errno SyncFs(in FuseRequestContext ctx) => Errno.None;
 
@@ -277,4 +371,57 @@ internal sealed class TestFileSystem : IFuseFileSystem
         InvalidDataException => Errno.EUCLEAN,
         _ => Errno.EIO,
     };
+
+    /// <summary>The attributes of a node in the table; AttrOf for ids it does not hold.</summary>
+    private FuseAttr AttrOfNode(ulong nodeId)
+    {
+        lock (this.gate)
+        {
+            return this.nodes.TryGetValue(nodeId, out Node? n) ? n.Attr : AttrOf(nodeId);
+        }
+    }
+
+    /// <summary>".", "..", then the children in insertion order (caller holds the gate).</summary>
+    private List<(string Name, ulong Node, uint Type)> EntriesOf(ulong dir)
+    {
+        var list = new List<(string, ulong, uint)>();
+        if (!this.nodes.TryGetValue(dir, out Node? d) || d.Children is null)
+        {
+            return list;
+        }
+
+        list.Add((".", dir, 4));
+        list.Add(("..", d.Parent, 4));
+        foreach (var (name, node) in d.Children)
+        {
+            list.Add((name, node, (this.nodes[node].Attr.Mode >> 12) & 0xF));
+        }
+
+        return list;
+    }
+
+    /// <summary>A lookup result for <paramref name="node"/>, counting one lookup (caller holds the gate).</summary>
+    private FuseEntry EntryOf(ulong node)
+    {
+        this.LookupCounts.AddOrUpdate(node, 1, (_, c) => c + 1);
+        return new FuseEntry(node, 7, this.nodes[node].Attr);
+    }
+
+    /// <summary>One node: attributes plus data, directory children, symlink target and xattrs.</summary>
+    private sealed class Node(FuseAttr attr, ulong parent)
+    {
+        public FuseAttr Attr = attr;
+
+        /// <summary>Directory holding this node (".." of a directory).</summary>
+        public ulong Parent = parent;
+
+        public byte[] Data = [];
+
+        /// <summary>Non-null for directories: name to node id, in insertion order.</summary>
+        public Dictionary<string, ulong>? Children;
+
+        public byte[]? Target;
+
+        public Dictionary<string, byte[]> Xattrs { get; } = [];
+    }
 }

@@ -338,19 +338,29 @@ public sealed partial class Ext4Volume
     /// <summary>log2(blocks per cluster): 0 without bigalloc.</summary>
     private uint ClusterBits => Sb.HasRoCompat(Ext4Features.RO_COMPAT_BIGALLOC) ? Sb.s_log_cluster_size - Sb.s_log_block_size : 0;
 
+    /// <summary>Sets s_last_orphan (the head of the orphan chain) through <paramref name="tx"/>; caller holds the orphan lock.</summary>
+    internal void SetLastOrphan(Ext4Transaction tx, uint ino)
+    {
+        tx.Modify(SuperblockBlock, "superblock", SuperblockEditOf(sb => BinaryPrimitives.WriteUInt32LittleEndian(sb[SL.s_last_orphan..], ino)));
+    }
+
     /// <summary>Edits the primary superblock's 1024 bytes through the cache and re-seals s_checksum (metadata_csum).</summary>
-    private void EditSuperblock(SuperblockEdit edit)
+    private void EditSuperblock(SuperblockEdit edit) => EditBlock(SuperblockBlock, SuperblockEditOf(edit), fromZero: false);
+
+    /// <summary>The block edit that applies <paramref name="edit"/> to the superblock's bytes in its block and re-seals s_checksum.</summary>
+    private BlockEdit SuperblockEditOf(SuperblockEdit edit)
     {
         int offset = (int)((ulong)SL.Offset & (BlockSize - 1));
-        EditBlock(SuperblockBlock, block =>
+        bool csum = HasMetadataCsum;
+        return block =>
         {
             Span<byte> sb = block.Slice(offset, SL.Size);
             edit(sb);
-            if (HasMetadataCsum)
+            if (csum)
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(sb[SL.s_checksum..], Crc32c.Append(~0u, sb[..SL.s_checksum]));
             }
-        }, fromZero: false);
+        };
     }
 
     /// <summary>A 32-bit seconds field with its 8-bit high byte (s_wtime/s_wtime_hi style).</summary>

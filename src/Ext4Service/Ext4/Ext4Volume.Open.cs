@@ -142,6 +142,12 @@ public sealed partial class Ext4Volume
             return volume;
         }
 
+        if (!readOnly && sb.s_rev_level > 0 && Ext4Features.NotWritable(sb) is { Length: > 0 } notWritable)
+        {
+            readOnly = true;
+            warnings.Add($"writing is not supported with feature {notWritable} yet, mounted read-only");
+        }
+
         return new Ext4Volume(device, sb, groups, readOnly, warnings, cacheBytes)
         {
             ErrorBehavior = options.Errors ?? ErrorBehaviorOf(raw),

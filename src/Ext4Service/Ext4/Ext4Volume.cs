@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 using Safemount.Ext4.Format;
 using Safemount.Ext4.Storage;
@@ -38,6 +39,7 @@ public sealed partial class Ext4Volume : IDisposable
         Directories = new Directories(this);
         Xattrs = new Xattrs(this);
         FileData = new FileData(this);
+        Orphans = new Orphans(this, BinaryPrimitives.ReadUInt32LittleEndian(sb.Raw.AsSpan(SuperblockLayout.s_last_orphan)));
         _writable = readOnly ? null : device as IWritableBlockDevice;
         InitializeFreeCounters();
     }
@@ -83,6 +85,9 @@ public sealed partial class Ext4Volume : IDisposable
     internal Directories Directories { get; }
     internal Xattrs Xattrs { get; }
     internal FileData FileData { get; }
+
+    /// <summary>The orphan list (s_last_orphan chain).</summary>
+    internal Orphans Orphans { get; }
 
     /// <summary>
     /// Reads inode <paramref name="ino"/>. Throws <see cref="Ext4CorruptionException"/> for a

@@ -271,20 +271,7 @@ internal sealed class InodeRecord
     internal byte[] Seal(Ext4Volume volume)
     {
         var bytes = (byte[])_raw.Clone();
-        if (!volume.HasMetadataCsum)
-        {
-            return bytes;
-        }
-
-        uint seed = Crc32c.AppendLe32(volume.CsumSeed, Number);
-        seed = Crc32c.AppendLe32(seed, Generation);
-        uint c = InodeChecksum.Compute(bytes, volume.InodeSize, ExtraIsize, seed, out bool hasHi);
-        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(L.l_i_checksum_lo), (ushort)c);
-        if (hasHi)
-        {
-            BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(L.i_checksum_hi), (ushort)(c >> 16));
-        }
-
+        volume.Inodes.Seal(bytes, Number);
         return bytes;
     }
 

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Safemount.Ext4.Format;
 using L = Safemount.Ext4.Format.InodeLayout;
 using static Safemount.Ext4.Format.LittleEndian;
@@ -30,11 +31,62 @@ internal sealed class Inodes
     /// </summary>
     public Ext4Inode Write(Ext4Transaction tx, InodeRecord record)
     {
-        var (block, offset) = Locate(record.Number);
-        byte[] sealedBytes = record.Seal(_v);
-        var decoded = Decode(record.Number, sealedBytes);
-        tx.Modify(block, $"inode {record.Number}", b => sealedBytes.CopyTo(b[offset..]));
-        return decoded;
+        uint ino = record.Number;
+        var (block, offset) = Locate(ino);
+
+        // Validated before anything is written: a record the reader would refuse never reaches the disk.
+        byte[] bytes = record.Seal(_v);
+        Decode(ino, bytes);
+        byte[]? final = null;
+        tx.Modify(block, $"inode {ino}", b =>
+        {
+            Span<byte> slot = b.Slice(offset, _v.InodeSize);
+            bytes.CopyTo(slot);
+
+            // An orphan's i_dtime is the orphan chain's link, owned by Orphans (see there).
+            if (_v.Orphans.TryGetNext(ino, out uint next))
+            {
+                BinaryPrimitives.WriteUInt32LittleEndian(slot[L.i_dtime..], next);
+                Seal(slot, ino);
+            }
+
+            final = slot.ToArray();
+        });
+        return Decode(ino, final!);
+    }
+
+    /// <summary>
+    /// Edits inode <paramref name="ino"/>'s bytes in place in its inode-table block (fields the
+    /// caller does not own, such as the orphan link) and re-seals its checksum.
+    /// </summary>
+    public void Patch(Ext4Transaction tx, uint ino, BlockEdit edit)
+    {
+        var (block, offset) = Locate(ino);
+        tx.Modify(block, $"inode {ino}", b =>
+        {
+            Span<byte> slot = b.Slice(offset, _v.InodeSize);
+            edit(slot);
+            Seal(slot, ino);
+        });
+    }
+
+    /// <summary>Stores i_checksum (metadata_csum) of the inode record in <paramref name="raw"/>, seeded with its own i_generation.</summary>
+    internal void Seal(Span<byte> raw, uint ino)
+    {
+        if (!_v.HasMetadataCsum)
+        {
+            return;
+        }
+
+        ushort extraIsize = _v.InodeSize > L.GoodOldInodeSize ? U16(raw, L.i_extra_isize) : (ushort)0;
+        uint seed = Crc32c.AppendLe32(_v.CsumSeed, ino);
+        seed = Crc32c.AppendLe32(seed, U32(raw, L.i_generation));
+        uint c = InodeChecksum.Compute(raw, _v.InodeSize, extraIsize, seed, out bool hasHi);
+        BinaryPrimitives.WriteUInt16LittleEndian(raw[L.l_i_checksum_lo..], (ushort)c);
+        if (hasHi)
+        {
+            BinaryPrimitives.WriteUInt16LittleEndian(raw[L.i_checksum_hi..], (ushort)(c >> 16));
+        }
     }
 
     /// <summary>The inode-table block holding inode <paramref name="ino"/> and the byte offset in it.</summary>

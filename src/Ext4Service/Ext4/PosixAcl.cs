@@ -8,7 +8,7 @@ namespace Safemount.Ext4;
 /// userspace xattr format (include/uapi/linux/posix_acl_xattr.h: version 2, every entry 8 bytes,
 /// e_id = ACL_UNDEFINED_ID for the short kinds), as the kernel does for getxattr.
 /// </summary>
-internal static class PosixAcl
+internal static partial class PosixAcl
 {
     public const uint EXT4_ACL_VERSION = 0x0001;
     public const uint POSIX_ACL_XATTR_VERSION = 0x0002;

@@ -14,7 +14,7 @@ namespace Safemount.Ext4;
 /// EA inode instead (<see cref="XattrInodeValues"/>); it is corruption without the feature or
 /// outside [s_first_ino, s_inodes_count], as in the kernel's check_xattrs. Names are decoded as UTF-8.
 /// </summary>
-internal sealed class Xattrs
+internal sealed partial class Xattrs
 {
     private readonly Ext4Volume _v;
     private readonly XattrInodeValues _eaInodes;

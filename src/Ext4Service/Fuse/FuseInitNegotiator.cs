@@ -8,12 +8,13 @@ namespace Safemount.Fuse;
 /// FUSE_INIT negotiation as a pure function of the kernel's fuse_init_in and the session
 /// options (FUSE-PROTOCOL.md §1.2). Rules: major must be 7 (else EPROTO); minor =
 /// min(45, kernel's); a flag is taken only if the kernel offered it and it is in
-/// <see cref="WantedFlags"/>; the reply is truncated to the compat size the kernel's minor expects.
+/// <see cref="WantedFlags"/> (plus <see cref="WritableFlags"/> when the file system is writable);
+/// the reply is truncated to the compat size the kernel's minor expects.
 /// </summary>
 internal static class FuseInitNegotiator
 {
-    /// <summary>The flags this read-only, multi-threaded server asks for. Not WRITEBACK_CACHE
-    /// and not HANDLE_KILLPRIV_V2 (nothing is written yet).</summary>
+    /// <summary>The flags this multi-threaded server always asks for. BIG_WRITES is implied by
+    /// max_write but still taken for kernels that look at it.</summary>
     public const FuseInitFlags WantedFlags =
         FuseInitFlags.FUSE_ASYNC_READ
         | FuseInitFlags.FUSE_BIG_WRITES
@@ -27,6 +28,18 @@ internal static class FuseInitNegotiator
         | FuseInitFlags.FUSE_INIT_EXT
         | FuseInitFlags.FUSE_ASYNC_DIO;
 
+    /// <summary>
+    /// Taken in addition when the file system is writable, never when read-only:
+    /// ATOMIC_O_TRUNC (O_TRUNC reaches OPEN instead of a separate SETATTR), HANDLE_KILLPRIV_V2
+    /// (the server clears suid/sgid; the kernel sets SB_NOSEC and sends the KILL_SUIDGID bits),
+    /// SETXATTR_EXT (16-byte fuse_setxattr_in). WRITEBACK_CACHE is added separately, when
+    /// <see cref="FuseSessionOptions.WritebackCache"/> allows it.
+    /// </summary>
+    public const FuseInitFlags WritableFlags =
+        FuseInitFlags.FUSE_ATOMIC_O_TRUNC
+        | FuseInitFlags.FUSE_HANDLE_KILLPRIV_V2
+        | FuseInitFlags.FUSE_SETXATTR_EXT;
+
     /// <summary>init_out.max_background: background requests (readahead, async DIO) in flight.</summary>
     public const ushort MaxBackground = 64;
 
@@ -38,8 +51,9 @@ internal static class FuseInitNegotiator
     public const ushort DefaultMaxPages = 32;
 
     /// <summary>Negotiates. On <see cref="Errno.None"/>, <paramref name="initOut"/> is the reply
-    /// and <paramref name="replySize"/> how many of its bytes to send.</summary>
-    public static Errno Negotiate(in FuseInitIn initIn, FuseSessionOptions options, out FuseInitOut initOut, out int replySize, out FuseInitResult result)
+    /// and <paramref name="replySize"/> how many of its bytes to send. <paramref name="writable"/>
+    /// is the file system's !IsReadOnly.</summary>
+    public static Errno Negotiate(in FuseInitIn initIn, FuseSessionOptions options, bool writable, out FuseInitOut initOut, out int replySize, out FuseInitResult result)
     {
         initOut = default;
         replySize = 0;
@@ -56,7 +70,17 @@ internal static class FuseInitNegotiator
             offered |= (ulong)initIn.Flags2 << 32;
         }
 
-        ulong taken = offered & (ulong)WantedFlags;
+        FuseInitFlags wanted = WantedFlags;
+        if (writable)
+        {
+            wanted |= WritableFlags;
+            if (options.WritebackCache)
+            {
+                wanted |= FuseInitFlags.FUSE_WRITEBACK_CACHE;
+            }
+        }
+
+        ulong taken = offered & (ulong)wanted;
         bool maxPagesTaken = (taken & (ulong)FuseInitFlags.FUSE_MAX_PAGES) != 0;
         ushort maxPages = maxPagesTaken ? options.MaxPages : Math.Min(options.MaxPages, DefaultMaxPages);
         uint maxWrite = (uint)maxPages * FuseAbi.PageSize;

@@ -57,6 +57,18 @@ internal sealed class FuseReplyWriter
         this.Write(0, Unsafe.SizeOf<T>());
     }
 
+    /// <summary>Sends <paramref name="first"/> followed directly by <paramref name="second"/>
+    /// (CREATE and TMPFILE: fuse_entry_out + fuse_open_out).</summary>
+    public void Send<T1, T2>(in T1 first, in T2 second)
+        where T1 : unmanaged
+        where T2 : unmanaged
+    {
+        int firstSize = Unsafe.SizeOf<T1>();
+        MemoryMarshal.Write(this.Payload, in first);
+        MemoryMarshal.Write(this.Payload[firstSize..], in second);
+        this.Write(0, firstSize + Unsafe.SizeOf<T2>());
+    }
+
     /// <summary>Sends the first <paramref name="length"/> bytes of <paramref name="value"/>
     /// (compat-size replies such as a short fuse_init_out).</summary>
     public void SendTruncated<T>(in T value, int length)

@@ -92,6 +92,28 @@ internal ref struct FuseRequestReader
         return value;
     }
 
+    /// <summary>Reads exactly the first <paramref name="size"/> bytes of an op struct whose
+    /// negotiated wire form is shorter than the full struct (fuse_setxattr_in without
+    /// FUSE_SETXATTR_EXT); the fields past <paramref name="size"/> read as zero.</summary>
+    public T ReadPrefix<T>(int size)
+        where T : unmanaged
+    {
+        if ((uint)size > (uint)Unsafe.SizeOf<T>())
+        {
+            throw new ArgumentOutOfRangeException(nameof(size));
+        }
+
+        if (this.remaining.Length < size)
+        {
+            throw new FuseMalformedRequestException($"{typeof(T).Name} needs {size} bytes, {this.remaining.Length} left");
+        }
+
+        T value = default;
+        this.remaining[..size].CopyTo(MemoryMarshal.AsBytes(new Span<T>(ref value)));
+        this.remaining = this.remaining[size..];
+        return value;
+    }
+
     /// <summary>Reads exactly <paramref name="count"/> raw bytes (alleged by the kernel, so checked).</summary>
     public ReadOnlySpan<byte> ReadBytes(uint count)
     {

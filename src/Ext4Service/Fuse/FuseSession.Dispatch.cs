@@ -127,38 +127,61 @@ public sealed partial class FuseSession
                 reader.Read<FuseInterruptIn>();
                 break;
             case FuseOpcode.FUSE_DESTROY: this.HandleDestroy(reply); break;
-            case FuseOpcode.FUSE_SETATTR:
-            case FuseOpcode.FUSE_SYMLINK:
-            case FuseOpcode.FUSE_MKNOD:
-            case FuseOpcode.FUSE_MKDIR:
-            case FuseOpcode.FUSE_UNLINK:
-            case FuseOpcode.FUSE_RMDIR:
-            case FuseOpcode.FUSE_RENAME:
-            case FuseOpcode.FUSE_LINK:
-            case FuseOpcode.FUSE_WRITE:
-            case FuseOpcode.FUSE_SETXATTR:
-            case FuseOpcode.FUSE_REMOVEXATTR:
-            case FuseOpcode.FUSE_CREATE:
-            case FuseOpcode.FUSE_FALLOCATE:
-            case FuseOpcode.FUSE_RENAME2:
-            case FuseOpcode.FUSE_COPY_FILE_RANGE:
-            case FuseOpcode.FUSE_COPY_FILE_RANGE_64:
-            case FuseOpcode.FUSE_TMPFILE:
-                if (this.fs.IsReadOnly)
+            case FuseOpcode.FUSE_LSEEK: this.HandleLseek(ctx, ref reader, reply); break;
+            default:
+                if (IsWriteOpcode(opcode))
                 {
-                    reply.SendError(Errno.EROFS);
-                }
-                else
-                {
-                    FuseLog.Unsupported(this.logger, opcode, header.Unique);
-                    reply.SendError(Errno.ENOSYS);
+                    if (this.fs.IsReadOnly)
+                    {
+                        reply.SendError(Errno.EROFS);
+                    }
+                    else
+                    {
+                        this.DispatchWrite(opcode, ctx, ref reader, reply);
+                    }
+
+                    break;
                 }
 
-                break;
-            default:
                 FuseLog.Unsupported(this.logger, opcode, header.Unique);
                 reply.SendError(Errno.ENOSYS);
                 break;
+        }
+    }
+
+    /// <summary>The opcodes that change the file system: answered EROFS, without decoding and
+    /// without calling the file system, while it is read-only. FSYNC, FSYNCDIR, FLUSH, SYNCFS
+    /// and LSEEK change nothing and are served either way; IOCTL goes to the file system, which
+    /// refuses its set commands itself.</summary>
+    internal static bool IsWriteOpcode(FuseOpcode opcode) => opcode is
+        FuseOpcode.FUSE_SETATTR or FuseOpcode.FUSE_SYMLINK or FuseOpcode.FUSE_MKNOD or FuseOpcode.FUSE_MKDIR
+        or FuseOpcode.FUSE_UNLINK or FuseOpcode.FUSE_RMDIR or FuseOpcode.FUSE_RENAME or FuseOpcode.FUSE_LINK
+        or FuseOpcode.FUSE_WRITE or FuseOpcode.FUSE_SETXATTR or FuseOpcode.FUSE_REMOVEXATTR or FuseOpcode.FUSE_CREATE
+        or FuseOpcode.FUSE_FALLOCATE or FuseOpcode.FUSE_RENAME2 or FuseOpcode.FUSE_COPY_FILE_RANGE
+        or FuseOpcode.FUSE_COPY_FILE_RANGE_64 or FuseOpcode.FUSE_TMPFILE;
+
+    private void DispatchWrite(FuseOpcode opcode, in FuseRequestContext ctx, ref FuseRequestReader reader, FuseReplyWriter reply)
+    {
+        switch (opcode)
+        {
+            case FuseOpcode.FUSE_SETATTR: this.HandleSetAttr(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_SYMLINK: this.HandleSymlink(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_MKNOD: this.HandleMkNod(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_MKDIR: this.HandleMkDir(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_UNLINK: this.HandleUnlink(ctx, ref reader, reply, directory: false); break;
+            case FuseOpcode.FUSE_RMDIR: this.HandleUnlink(ctx, ref reader, reply, directory: true); break;
+            case FuseOpcode.FUSE_RENAME: this.HandleRename(ctx, ref reader, reply, rename2: false); break;
+            case FuseOpcode.FUSE_RENAME2: this.HandleRename(ctx, ref reader, reply, rename2: true); break;
+            case FuseOpcode.FUSE_LINK: this.HandleLink(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_WRITE: this.HandleWrite(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_SETXATTR: this.HandleSetXattr(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_REMOVEXATTR: this.HandleRemoveXattr(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_CREATE: this.HandleCreate(ctx, ref reader, reply, tmpfile: false); break;
+            case FuseOpcode.FUSE_TMPFILE: this.HandleCreate(ctx, ref reader, reply, tmpfile: true); break;
+            case FuseOpcode.FUSE_FALLOCATE: this.HandleFallocate(ctx, ref reader, reply); break;
+            case FuseOpcode.FUSE_COPY_FILE_RANGE: this.HandleCopyFileRange(ctx, ref reader, reply, wide: false); break;
+            case FuseOpcode.FUSE_COPY_FILE_RANGE_64: this.HandleCopyFileRange(ctx, ref reader, reply, wide: true); break;
+            default: throw new InvalidOperationException($"{opcode} is not a write opcode");
         }
     }
 }

@@ -16,7 +16,7 @@ public sealed partial class FuseSession
             throw new FuseMalformedRequestException("second FUSE_INIT");
         }
 
-        Errno rc = FuseInitNegotiator.Negotiate(initIn, this.options, out FuseInitOut initOut, out int replySize, out FuseInitResult result);
+        Errno rc = FuseInitNegotiator.Negotiate(initIn, this.options, !this.fs.IsReadOnly, out FuseInitOut initOut, out int replySize, out FuseInitResult result);
         if (rc != Errno.None)
         {
             FuseLog.InitRefused(this.logger, initIn.Major);
@@ -185,7 +185,7 @@ public sealed partial class FuseSession
         uint openFlags;
         Errno rc = directory
             ? this.fs.OpenDir(ctx, ctx.NodeId, openIn.Flags, out fh, out openFlags)
-            : this.fs.Open(ctx, ctx.NodeId, openIn.Flags, out fh, out openFlags);
+            : this.fs.Open(ctx with { KillSuidGid = (openIn.OpenFlags & FuseAbi.FUSE_OPEN_KILL_SUIDGID) != 0 }, ctx.NodeId, openIn.Flags, out fh, out openFlags);
         if (rc != Errno.None)
         {
             reply.SendError(rc);

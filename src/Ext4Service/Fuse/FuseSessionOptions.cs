@@ -23,4 +23,9 @@ public sealed class FuseSessionOptions
 
     /// <summary>init_out.time_gran in nanoseconds (1..1e9).</summary>
     public uint TimeGranularityNs { get; init; } = 1;
+
+    /// <summary>Take FUSE_WRITEBACK_CACHE when the file system is writable (ignored when
+    /// read-only). The kernel then keeps dirty pages, owns size and mtime, and sends WRITEs with
+    /// FUSE_WRITE_CACHE at writeback; false makes every write(2) a synchronous WRITE.</summary>
+    public bool WritebackCache { get; init; } = true;
 }

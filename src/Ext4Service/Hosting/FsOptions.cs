@@ -35,7 +35,7 @@ internal sealed class FsOptions
     /// <summary>Options with a value that do not change what a read-only mount shows.</summary>
     private static readonly HashSet<string> NoEffectValued = new(StringComparer.Ordinal)
     {
-        "commit", "stripe", "resuid", "resgid", "max_batch_time", "min_batch_time",
+        "stripe", "resuid", "resgid", "max_batch_time", "min_batch_time",
         "journal_ioprio", "inode_readahead_blks", "max_dir_size_kb", "init_itable", "barrier",
         "auto_da_alloc", "mb_optimize_scan", "data", "data_err", "context", "fscontext",
         "defcontext", "rootcontext",
@@ -49,6 +49,13 @@ internal sealed class FsOptions
     /// superblock's s_errors, as ext4. panic shuts the file system down instead of the kernel
     /// (a userspace service cannot panic the kernel, and must not).</summary>
     public string? Errors { get; private set; }
+
+    /// <summary>commit=N: seconds between automatic write-backs of a read-write mount; null (not
+    /// given) or 0: the default of 5 s, as ext4. At most <see cref="MaxCommitSeconds"/>.</summary>
+    public uint? CommitSeconds { get; private set; }
+
+    /// <summary>Largest commit= accepted: ext4 refuses values above INT_MAX / HZ; one day is far past any use.</summary>
+    public const uint MaxCommitSeconds = 86400;
 
     /// <summary>noload / norecovery: do not replay the journal (read-only mounts only).</summary>
     public bool NoLoad { get; private set; }
@@ -96,6 +103,12 @@ internal sealed class FsOptions
                     continue;
                 case "errors":
                     error = $"invalid value for mount option 'errors': '{value}' (continue, remount-ro or panic)";
+                    return null;
+                case "commit" when uint.TryParse(value, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out uint seconds) && seconds <= MaxCommitSeconds:
+                    result.CommitSeconds = seconds;
+                    continue;
+                case "commit":
+                    error = $"invalid value for mount option 'commit': '{value}' (seconds, 0 to {MaxCommitSeconds})";
                     return null;
                 case "noload" or "norecovery" when value is null:
                     result.NoLoad = true;

@@ -283,4 +283,21 @@ public sealed class CoreWriteTests
         Assert.That(stat, Does.Contain("User: 31337"));
         Assert.That(v.Cache.DirtyCount, Is.EqualTo(0));
     }
+
+    [TestCase("quota", "quota")]
+    [TestCase("project", "project")]
+    [TestCase("inline_data", "inline_data")]
+    [TestCase("ea_inode", "ea_inode")]
+    public void FeaturesTheWritePathLacksOpenReadOnlyWithTheirNames(string feature, string named)
+    {
+        using var image = Build("-O", feature);
+        byte[] before = File.ReadAllBytes(image.ImagePath);
+        using (var opened = image.OpenWritable())
+        {
+            Assert.That(opened.Volume.IsReadOnly, Is.True);
+            Assert.That(opened.Volume.Warnings, Has.Some.Contains("writing is not supported with feature").And.Contains(named));
+        }
+
+        Assert.That(File.ReadAllBytes(image.ImagePath).SequenceEqual(before), Is.True);
+    }
 }

@@ -71,6 +71,47 @@ internal static class Ext4Features
         RO_COMPAT_DIR_NLINK | RO_COMPAT_EXTRA_ISIZE | RO_COMPAT_QUOTA | RO_COMPAT_METADATA_CSUM |
         RO_COMPAT_PROJECT | RO_COMPAT_ORPHAN_PRESENT;
 
+    /// <summary>
+    /// COMPAT features the write path keeps valid. A journal is left clean and unused until
+    /// metadata journaling lands (issue 5); fast_commit areas are never written; orphans go on the
+    /// s_last_orphan chain, which the kernel and e2fsck process with or without orphan_file.
+    /// </summary>
+    public const uint WritableCompat =
+        COMPAT_DIR_PREALLOC | COMPAT_HAS_JOURNAL | COMPAT_EXT_ATTR | COMPAT_RESIZE_INODE | COMPAT_DIR_INDEX |
+        COMPAT_SPARSE_SUPER2 | COMPAT_FAST_COMMIT | COMPAT_STABLE_INODES | COMPAT_ORPHAN_FILE;
+
+    /// <summary>INCOMPAT features the write path implements (needs_recovery is replayed before the gate).</summary>
+    public const uint WritableIncompat =
+        INCOMPAT_FILETYPE | INCOMPAT_RECOVER | INCOMPAT_META_BG | INCOMPAT_EXTENTS | INCOMPAT_64BIT |
+        INCOMPAT_FLEX_BG | INCOMPAT_CSUM_SEED | INCOMPAT_LARGEDIR;
+
+    /// <summary>RO_COMPAT features the write path implements; quota and project need quota-file accounting, orphan_present an orphan-file cleanup.</summary>
+    public const uint WritableRoCompat =
+        RO_COMPAT_SPARSE_SUPER | RO_COMPAT_LARGE_FILE | RO_COMPAT_HUGE_FILE | RO_COMPAT_GDT_CSUM |
+        RO_COMPAT_DIR_NLINK | RO_COMPAT_EXTRA_ISIZE | RO_COMPAT_METADATA_CSUM;
+
+    /// <summary>Names of the features in <paramref name="sb"/> the write path does not implement; empty when it can write the volume.</summary>
+    public static string NotWritable(Superblock sb)
+    {
+        var parts = new List<string>(3);
+        if ((sb.s_feature_compat & ~WritableCompat) is uint c and not 0)
+        {
+            parts.Add(CompatNames(c));
+        }
+
+        if ((sb.s_feature_incompat & ~WritableIncompat) is uint i and not 0)
+        {
+            parts.Add(IncompatNames(i));
+        }
+
+        if ((sb.s_feature_ro_compat & ~WritableRoCompat) is uint r and not 0)
+        {
+            parts.Add(RoCompatNames(r));
+        }
+
+        return string.Join(' ', parts);
+    }
+
     private static readonly (uint Bit, string Name)[] s_compatNames =
     [
         (COMPAT_DIR_PREALLOC, "dir_prealloc"), (COMPAT_IMAGIC_INODES, "imagic_inodes"),

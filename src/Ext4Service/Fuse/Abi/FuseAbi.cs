@@ -59,4 +59,24 @@ internal static class FuseAbi
 
     /// <summary>STATX_BTIME: stx_btime is valid.</summary>
     public const uint STATX_BTIME = 0x800;
+
+    /// <summary>FUSE_COMPAT_SETXATTR_IN_SIZE: fuse_setxattr_in without FUSE_SETXATTR_EXT
+    /// (size and flags only).</summary>
+    public const int FUSE_COMPAT_SETXATTR_IN_SIZE = 8;
+
+    /// <summary>FUSE_OPEN_KILL_SUIDGID (fuse_open_in.open_flags, fuse_create_in.open_flags):
+    /// clear suid/sgid as the open truncates (HANDLE_KILLPRIV_V2).</summary>
+    public const uint FUSE_OPEN_KILL_SUIDGID = 1U << 0;
+
+    /// <summary>FUSE_EXPIRE_ONLY (fuse_notify_inval_entry_out.flags): expire the dentry instead
+    /// of dropping it.</summary>
+    public const uint FUSE_EXPIRE_ONLY = 1U << 0;
+
+    /// <summary>XATTR_SIZE_MAX (include/uapi/linux/limits.h): the largest xattr value the VFS
+    /// passes down, bytes.</summary>
+    public const uint XATTR_SIZE_MAX = 65536;
+
+    /// <summary>O_TRUNC (asm-generic/fcntl.h): with FUSE_ATOMIC_O_TRUNC, OPEN carries it and the
+    /// server truncates.</summary>
+    public const uint O_TRUNC = 0x200;
 }
