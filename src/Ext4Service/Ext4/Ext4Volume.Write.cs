@@ -56,8 +56,9 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// Sets the size of regular file <paramref name="ino"/> (truncate down frees the blocks
-    /// past the new end and zeroes the rest of the last block; up leaves a hole); mtime and
-    /// ctime change when the size does.
+    /// past the new end and zeroes the rest of the last block; up leaves a hole; an unchanged
+    /// size still drops preallocated blocks past EOF, as ext4_setattr); mtime and ctime change
+    /// when the size does.
     /// </summary>
     public Ext4Errno SetSize(uint ino, long size)
     {
@@ -79,18 +80,9 @@ public sealed partial class Ext4Volume
             return err;
         }
 
-        if (size == r.Size)
-        {
-            if (converted)
-            {
-                WriteInode(tx, r);
-            }
-
-            return Ext4Errno.None;
-        }
-
+        bool resized = size != r.Size;
         err = FileData.SetSize(tx, r, size);
-        if (err == Ext4Errno.None)
+        if (err == Ext4Errno.None && resized)
         {
             var (s, ns) = Now();
             r.SetMtime(s, ns);

@@ -163,7 +163,8 @@ internal sealed partial class FileData
     /// Sets i_size (ext4_setattr's size change; also how a directory's or slow symlink's blocks
     /// are released: size 0 frees them all). Down: the tail of the new last block is
     /// zeroed on disk (ext4_block_truncate_page) and every block from the next one on is
-    /// freed, preallocated blocks past EOF included (ext4_truncate). Up: the old last block's
+    /// freed, preallocated blocks past EOF included (ext4_truncate; also when the size does not
+    /// change, so SetSize(r, r.Size) drops preallocation past EOF). Up: the old last block's
     /// bytes past the old EOF are zeroed; the new range is a hole.
     /// </summary>
     public Ext4Errno SetSize(Ext4Transaction tx, InodeRecord r, long size)
@@ -174,10 +175,12 @@ internal sealed partial class FileData
             return Ext4Errno.EFBIG;
         }
 
-        if (size < r.Size)
+        if (size <= r.Size)
         {
+            // Also at an unchanged size: blocks past EOF (KEEP_SIZE preallocation) go, as
+            // ext4_setattr calls ext4_truncate whenever the new size is not larger.
             int bits = _v.BlockSizeBits;
-            if ((size & (_v.BlockSize - 1)) != 0)
+            if (size < r.Size && (size & (_v.BlockSize - 1)) != 0)
             {
                 ZeroInBlock(tx, ed, size, ((size >> bits) + 1) << bits);
             }

@@ -50,6 +50,29 @@ public class FallocateTests
     }
 
     [TestCaseSource(nameof(s_extentLayouts))]
+    public void TruncateToTheSameSizeDropsPreallocationPastEof(string[] mkfs)
+    {
+        using var img = WriteImage.Build("32M", 2, mkfs);
+        uint a = img.Ino("/f0"), b = img.Ino("/f1");
+        long free = img.FreeBlocks();
+        using (var opened = img.Open())
+        {
+            var v = opened.Volume;
+            Assert.That(v.WriteFile(a, 0, new byte[1000], out _), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Fallocate(a, KeepSize, 0, 300_000), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Fallocate(b, KeepSize, 0, 300_000), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.SetSize(a, 1000), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.SetSize(b, 0), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.ReadInode(a).Blocks512, Is.EqualTo((ulong)v.BlockSize / 512), "only the block holding the data");
+            Assert.That(v.ReadInode(b).Blocks512, Is.Zero);
+        }
+
+        img.AssertConsistent();
+        Assert.That(img.FreeBlocks(), Is.EqualTo(free - 1));
+        Assert.That(img.Dump("/f0"), Is.EqualTo(new byte[1000]));
+    }
+
+    [TestCaseSource(nameof(s_extentLayouts))]
     public void PunchHoleAndZeroRange(string[] mkfs)
     {
         using var img = WriteImage.Build("64M", 1, mkfs);
