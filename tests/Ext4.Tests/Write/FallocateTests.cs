@@ -50,6 +50,26 @@ public class FallocateTests
     }
 
     [TestCaseSource(nameof(s_extentLayouts))]
+    public void LargePreallocationSpansGroupsAndStopsAtEnospc(string[] mkfs)
+    {
+        using var img = WriteImage.Build("64M", 2, mkfs);
+        uint a = img.Ino("/f0"), b = img.Ino("/f1");
+        using (var opened = img.Open())
+        {
+            var v = opened.Volume;
+            Assert.That(v.Fallocate(a, 0, 0, 40L << 20), Is.EqualTo(Ext4Errno.None), "more than one group's worth in one call");
+            Assert.That(v.ReadInode(a).Size, Is.EqualTo(40L << 20));
+            Assert.That(v.Fallocate(b, KeepSize, 0, 10L << 30), Is.EqualTo(Ext4Errno.ENOSPC), "more than the volume holds");
+            Assert.That(v.ReadInode(b).Size, Is.Zero);
+            Assert.That(v.ReadInode(b).Blocks512, Is.GreaterThan(0ul), "what could be allocated stays allocated");
+        }
+
+        img.AssertConsistent();
+        Assert.That(img.Dump("/f0"), Is.EqualTo(new byte[40 << 20]));
+        Assert.That(img.Extents("/f0").All(e => e.Uninit), Is.True);
+    }
+
+    [TestCaseSource(nameof(s_extentLayouts))]
     public void TruncateToTheSameSizeDropsPreallocationPastEof(string[] mkfs)
     {
         using var img = WriteImage.Build("32M", 2, mkfs);
