@@ -17,7 +17,8 @@ internal sealed partial class Ext4FuseFileSystem
             return e;
         }
 
-        fh = _dirs.Add(new DirectorySnapshot(dir!.Number, _volume.ReadDirectory(dir)));
+        IReadOnlyList<Ext4DirEntry> entries = IsReadOnly ? _volume.ReadDirectory(dir!) : _volume.ReadDirectory(dir!.Number) ?? [];
+        fh = _dirs.Add(new DirectorySnapshot(dir!.Number, entries));
         openFlags = IsReadOnly ? FOPEN_KEEP_CACHE | FOPEN_CACHE_DIR : 0;
         return Errno.None;
     }
@@ -34,6 +35,13 @@ internal sealed partial class Ext4FuseFileSystem
         if (snapshot is null || NodeIds.FromInode(snapshot.Inode) != nodeId)
         {
             return Errno.EBADF;
+        }
+
+        if (offset == 0 && !IsReadOnly)
+        {
+            // rewinddir(3) must show the directory as it is now (POSIX); a read-write volume may have changed it.
+            snapshot = new DirectorySnapshot(snapshot.Inode, _volume.ReadDirectory(snapshot.Inode) ?? []);
+            _dirs.Replace(fh, snapshot);
         }
 
         IReadOnlyList<Ext4DirEntry> entries = snapshot.Entries;

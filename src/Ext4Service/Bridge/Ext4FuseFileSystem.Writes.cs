@@ -1,23 +1,60 @@
+using System.Text;
+using Safemount.Ext4;
 using Safemount.Fuse;
 using Safemount.Shared.Interop;
 
 namespace Safemount.Ext4Service.Bridge;
 
 /// <summary>
-/// The write half of <see cref="IFuseFileSystem"/>. The engine's write path wires these; until
-/// then the volume is read-only (<see cref="IsReadOnly"/> is true), so the FUSE session answers
-/// EROFS itself and never calls them. They answer EROFS regardless, so a call cannot change the
-/// image. Lseek is the exception: it only reads, is called on read-only mounts too, and answers
-/// ENOSYS so the kernel keeps its generic SEEK_DATA/SEEK_HOLE (the whole file is data).
+/// The write half of <see cref="IFuseFileSystem"/>: each request becomes one engine operation
+/// (which takes its own inode locks and handle). Engine outcomes (<see cref="Ext4Errno"/>) carry
+/// Linux errno values and are passed on unchanged. On a read-only volume the session answers
+/// EROFS before any of these is called; Lseek also serves read-only mounts.
+/// Permissions are the kernel's (the helper always mounts with default_permissions), so these
+/// methods check only what the kernel cannot: existence, types and the file system's own limits.
 /// </summary>
 internal sealed partial class Ext4FuseFileSystem
 {
+    private const uint S_IFMT = 0xF000;
+    private const uint S_IFREG = 0x8000;
+    private const uint S_IFDIR = 0x4000;
+    private const uint S_IFLNK = 0xA000;
+    private const int O_TRUNC = 0x200;
+    private const uint SEEK_DATA = 3;
+    private const uint SEEK_HOLE = 4;
+
+    /// <summary>FUSE_SETXATTR_ACL_KILL_SGID (setxattr_flags with FUSE_SETXATTR_EXT).</summary>
+    private const uint FUSE_SETXATTR_ACL_KILL_SGID = 1;
+
+    /// <summary>XATTR_CREATE / XATTR_REPLACE (linux/xattr.h).</summary>
+    private const uint XATTR_CREATE = 1;
+    private const uint XATTR_REPLACE = 2;
+
+    /// <summary>Largest COPY_FILE_RANGE chunk moved per read/write pair.</summary>
+    private const int CopyChunk = 1 << 20;
+
     public Errno Create(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, uint mode, uint flags, out FuseEntry entry, out ulong fh, out uint openFlags)
     {
         entry = default;
         fh = 0;
         openFlags = 0;
-        return Errno.EROFS;
+        Errno e = ParentInode(parent, out uint dir);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        Ext4Errno r = _volume.Create(dir, name, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created);
+        if (r != Ext4Errno.None)
+        {
+            return ToErrno(r);
+        }
+
+        entry = MakeEntry(created!);
+        _lookups.Add(entry.NodeId);
+        fh = _files.Add(new OpenFile(created!));
+        openFlags = FOPEN_KEEP_CACHE;
+        return Errno.None;
     }
 
     public Errno TmpFile(in FuseRequestContext ctx, ulong parent, uint mode, uint flags, out FuseEntry entry, out ulong fh, out uint openFlags)
@@ -25,66 +62,298 @@ internal sealed partial class Ext4FuseFileSystem
         entry = default;
         fh = 0;
         openFlags = 0;
-        return Errno.EROFS;
+        Errno e = ParentInode(parent, out uint dir);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        Ext4Errno r = _volume.CreateTmpFile(dir, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created);
+        if (r != Ext4Errno.None)
+        {
+            return ToErrno(r);
+        }
+
+        entry = MakeEntry(created!);
+        _lookups.Add(entry.NodeId);
+        fh = _files.Add(new OpenFile(created!));
+        openFlags = FOPEN_KEEP_CACHE;
+        return Errno.None;
     }
 
     public Errno MkNod(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, uint mode, uint rdev, out FuseEntry entry)
     {
         entry = default;
-        return Errno.EROFS;
+        Errno e = ParentInode(parent, out uint dir);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        // rdev is the kernel's new_encode_dev(): minor[7:0] | major[11:0] << 8 | minor[19:8] << 20.
+        uint major = (rdev & 0xFFF00) >> 8;
+        uint minor = (rdev & 0xFF) | ((rdev >> 12) & 0xFFF00);
+        Ext4Errno r = (mode & S_IFMT) == S_IFREG
+            ? _volume.Create(dir, name, (ushort)mode, ctx.Uid, ctx.Gid, out Ext4Inode? created)
+            : _volume.Mknod(dir, name, (ushort)mode, major, minor, ctx.Uid, ctx.Gid, out created);
+        return Entered(r, created, out entry);
     }
 
     public Errno MkDir(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, uint mode, out FuseEntry entry)
     {
         entry = default;
-        return Errno.EROFS;
+        Errno e = ParentInode(parent, out uint dir);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        Ext4Errno r = _volume.Mkdir(dir, name, (ushort)(S_IFDIR | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created);
+        return Entered(r, created, out entry);
     }
 
     public Errno Symlink(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, ReadOnlySpan<byte> target, out FuseEntry entry)
     {
         entry = default;
-        return Errno.EROFS;
+        Errno e = ParentInode(parent, out uint dir);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        Ext4Errno r = _volume.Symlink(dir, name, target, ctx.Uid, ctx.Gid, out Ext4Inode? created);
+        return Entered(r, created, out entry);
     }
 
     public Errno Link(in FuseRequestContext ctx, ulong nodeId, ulong newParent, ReadOnlySpan<byte> newName, out FuseEntry entry)
     {
         entry = default;
-        return Errno.EROFS;
+        uint ino = NodeIds.ToInode(nodeId);
+        Errno e = ParentInode(newParent, out uint dir);
+        if (ino == 0 || e != Errno.None)
+        {
+            return ino == 0 ? Errno.ESTALE : e;
+        }
+
+        Ext4Errno r = _volume.Link(ino, dir, newName, out Ext4Inode? linked);
+        return Entered(r, linked, out entry);
     }
 
-    public Errno Unlink(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name) => Errno.EROFS;
+    public Errno Unlink(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name)
+    {
+        Errno e = ParentInode(parent, out uint dir);
+        return e != Errno.None ? e : ToErrno(_volume.Unlink(dir, name));
+    }
 
-    public Errno RmDir(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name) => Errno.EROFS;
+    public Errno RmDir(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name)
+    {
+        Errno e = ParentInode(parent, out uint dir);
+        return e != Errno.None ? e : ToErrno(_volume.Rmdir(dir, name));
+    }
 
-    public Errno Rename(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, FuseRenameFlags flags) => Errno.EROFS;
+    public Errno Rename(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, ulong newParent, ReadOnlySpan<byte> newName, FuseRenameFlags flags)
+    {
+        Errno e = ParentInode(parent, out uint from);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        e = ParentInode(newParent, out uint to);
+        if (e != Errno.None)
+        {
+            return e;
+        }
+
+        if ((flags & FuseRenameFlags.RENAME_WHITEOUT) != 0)
+        {
+            // Whiteouts are for overlayfs upper layers; ext4 supports them, this service not yet.
+            return Errno.EINVAL;
+        }
+
+        var engineFlags = RenameFlags.None;
+        if ((flags & FuseRenameFlags.RENAME_NOREPLACE) != 0)
+        {
+            engineFlags |= RenameFlags.NoReplace;
+        }
+
+        if ((flags & FuseRenameFlags.RENAME_EXCHANGE) != 0)
+        {
+            engineFlags |= RenameFlags.Exchange;
+        }
+
+        return ToErrno(_volume.Rename(from, name, to, newName, engineFlags));
+    }
 
     public Errno SetAttr(in FuseRequestContext ctx, ulong nodeId, in FuseSetAttr changes, out FuseAttr attr)
     {
         attr = default;
-        return Errno.EROFS;
+        uint ino = NodeIds.ToInode(nodeId);
+        if (ino == 0)
+        {
+            return Errno.ESTALE;
+        }
+
+        var (nowSec, nowNs) = Ext4Volume.Now();
+        var change = new Ext4AttributeChange
+        {
+            Mode = changes.Has(FuseSetAttrValid.FATTR_MODE) ? (ushort)(changes.Mode & 0xFFF) : null,
+            Uid = changes.Has(FuseSetAttrValid.FATTR_UID) ? changes.Uid : null,
+            Gid = changes.Has(FuseSetAttrValid.FATTR_GID) ? changes.Gid : null,
+            Size = changes.Has(FuseSetAttrValid.FATTR_SIZE) ? checked((long)changes.Size) : null,
+            Atime = changes.Has(FuseSetAttrValid.FATTR_ATIME_NOW) ? (nowSec, nowNs)
+                : changes.Has(FuseSetAttrValid.FATTR_ATIME) ? (changes.Atime, changes.AtimeNsec) : null,
+            Mtime = changes.Has(FuseSetAttrValid.FATTR_MTIME_NOW) ? (nowSec, nowNs)
+                : changes.Has(FuseSetAttrValid.FATTR_MTIME) ? (changes.Mtime, changes.MtimeNsec) : null,
+            Ctime = changes.Has(FuseSetAttrValid.FATTR_CTIME) ? (changes.Ctime, changes.CtimeNsec) : null,
+            KillSuidGid = changes.Has(FuseSetAttrValid.FATTR_KILL_SUIDGID),
+        };
+        Ext4Errno r = _volume.SetAttributes(ino, change, out Ext4Inode? updated);
+        if (r != Ext4Errno.None)
+        {
+            return ToErrno(r);
+        }
+
+        attr = AttrMapper.ToAttr(updated!, _volume.BlockSize);
+        return Errno.None;
     }
 
     public Errno Write(in FuseRequestContext ctx, ulong nodeId, ulong fh, long offset, ReadOnlySpan<byte> data, FuseWriteFlags writeFlags, uint openFlags, out uint bytesWritten)
     {
         bytesWritten = 0;
-        return Errno.EROFS;
+        uint ino = NodeIds.ToInode(nodeId);
+        if (ino == 0)
+        {
+            return Errno.ESTALE;
+        }
+
+        Ext4Errno r = _volume.WriteFile(ino, offset, data, out int written, ctx.Uid, ctx.Gid);
+        bytesWritten = (uint)written;
+        if (written > 0 && (writeFlags & FuseWriteFlags.FUSE_WRITE_KILL_SUIDGID) != 0)
+        {
+            // HANDLE_KILLPRIV_V2: a write by someone other than the owner clears S_ISUID/S_ISGID (file_remove_privs).
+            _volume.SetAttributes(ino, new Ext4AttributeChange { KillSuidGid = true }, out _);
+        }
+
+        // A short write is success with the count (the kernel retries the rest, which then fails).
+        return written > 0 ? Errno.None : ToErrno(r);
     }
 
-    public Errno Fallocate(in FuseRequestContext ctx, ulong nodeId, ulong fh, long offset, long length, uint mode) => Errno.EROFS;
+    public Errno Fallocate(in FuseRequestContext ctx, ulong nodeId, ulong fh, long offset, long length, uint mode)
+    {
+        uint ino = NodeIds.ToInode(nodeId);
+        return ino == 0 ? Errno.ESTALE : ToErrno(_volume.Fallocate(ino, (int)mode, offset, length, ctx.Uid, ctx.Gid));
+    }
 
-    public Errno SetXattr(in FuseRequestContext ctx, ulong nodeId, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint flags, uint setxattrFlags) => Errno.EROFS;
+    public Errno SetXattr(in FuseRequestContext ctx, ulong nodeId, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint flags, uint setxattrFlags)
+    {
+        uint ino = NodeIds.ToInode(nodeId);
+        if (ino == 0)
+        {
+            return Errno.ESTALE;
+        }
 
-    public Errno RemoveXattr(in FuseRequestContext ctx, ulong nodeId, ReadOnlySpan<byte> name) => Errno.EROFS;
+        var engineFlags = XattrSetFlags.None;
+        if ((flags & XATTR_CREATE) != 0)
+        {
+            engineFlags |= XattrSetFlags.Create;
+        }
+
+        if ((flags & XATTR_REPLACE) != 0)
+        {
+            engineFlags |= XattrSetFlags.Replace;
+        }
+
+        bool killSgid = (setxattrFlags & FUSE_SETXATTR_ACL_KILL_SGID) != 0;
+        return ToErrno(_volume.SetXattr(ino, Encoding.UTF8.GetString(name), value, engineFlags, ctx.Uid, ctx.Gid, killSgid));
+    }
+
+    public Errno RemoveXattr(in FuseRequestContext ctx, ulong nodeId, ReadOnlySpan<byte> name)
+    {
+        uint ino = NodeIds.ToInode(nodeId);
+        return ino == 0 ? Errno.ESTALE : ToErrno(_volume.RemoveXattr(ino, Encoding.UTF8.GetString(name)));
+    }
 
     public Errno Lseek(in FuseRequestContext ctx, ulong nodeId, ulong fh, long offset, uint whence, out long resultOffset)
     {
         resultOffset = 0;
-        return Errno.ENOSYS;
+        uint ino = NodeIds.ToInode(nodeId);
+        if (ino == 0)
+        {
+            return Errno.ESTALE;
+        }
+
+        if (whence is not (SEEK_DATA or SEEK_HOLE))
+        {
+            // SEEK_SET/CUR/END never need the file system; the kernel answers them itself.
+            return Errno.ENOSYS;
+        }
+
+        Ext4Errno r = whence == SEEK_DATA
+            ? _volume.SeekData(ino, offset, out resultOffset)
+            : _volume.SeekHole(ino, offset, out resultOffset);
+        return ToErrno(r);
     }
 
     public Errno CopyFileRange(in FuseRequestContext ctx, ulong nodeIn, ulong fhIn, long offsetIn, ulong nodeOut, ulong fhOut, long offsetOut, ulong length, ulong flags, out ulong bytesCopied)
     {
         bytesCopied = 0;
-        return Errno.EROFS;
+        uint from = NodeIds.ToInode(nodeIn), to = NodeIds.ToInode(nodeOut);
+        if (from == 0 || to == 0)
+        {
+            return Errno.ESTALE;
+        }
+
+        if (flags != 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        // A plain copy through a bounce buffer: ext4 has no reflink, so the kernel's own
+        // copy_file_range on ext4 also copies the bytes (splice).
+        var buffer = new byte[(int)Math.Min(length, CopyChunk)];
+        while (bytesCopied < length)
+        {
+            int want = (int)Math.Min(length - bytesCopied, (ulong)buffer.Length);
+            Ext4Inode source = _volume.ReadInode(from);
+            int got = _volume.Read(source, offsetIn + (long)bytesCopied, buffer.AsSpan(0, want));
+            if (got == 0)
+            {
+                break;
+            }
+
+            Ext4Errno r = _volume.WriteFile(to, offsetOut + (long)bytesCopied, buffer.AsSpan(0, got), out int written, ctx.Uid, ctx.Gid);
+            bytesCopied += (ulong)written;
+            if (r != Ext4Errno.None || written < got)
+            {
+                return bytesCopied > 0 ? Errno.None : ToErrno(r);
+            }
+        }
+
+        return Errno.None;
+    }
+
+    /// <summary>Engine outcomes are Linux errno values.</summary>
+    private static Errno ToErrno(Ext4Errno e) => (Errno)(int)e;
+
+    /// <summary>The FUSE entry of an inode an operation just created or linked; counts the lookup the kernel now holds.</summary>
+    private Errno Entered(Ext4Errno r, Ext4Inode? inode, out FuseEntry entry)
+    {
+        entry = default;
+        if (r != Ext4Errno.None)
+        {
+            return ToErrno(r);
+        }
+
+        entry = MakeEntry(inode!);
+        _lookups.Add(entry.NodeId);
+        return Errno.None;
+    }
+
+    /// <summary>The inode of a parent node id (its type is the engine's to check).</summary>
+    private static Errno ParentInode(ulong nodeId, out uint ino)
+    {
+        ino = NodeIds.ToInode(nodeId);
+        return ino == 0 ? Errno.ESTALE : Errno.None;
     }
 }

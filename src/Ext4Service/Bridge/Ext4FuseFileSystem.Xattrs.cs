@@ -38,7 +38,7 @@ internal sealed partial class Ext4FuseFileSystem
             return Errno.EOPNOTSUPP;
         }
 
-        value = _volume.GetXattr(inode!, full);
+        value = IsReadOnly ? _volume.GetXattr(inode!, full) : _volume.GetXattr(inode!.Number, full);
         return value is null ? Errno.ENODATA : Errno.None;
     }
 
@@ -52,7 +52,7 @@ internal sealed partial class Ext4FuseFileSystem
         }
 
         var list = new List<byte>();
-        foreach (string n in _volume.ListXattrNames(inode!))
+        foreach (string n in IsReadOnly ? _volume.ListXattrNames(inode!) : _volume.ListXattrNames(inode!.Number))
         {
             // trusted.* is listed only to CAP_SYS_ADMIN (ext4_xattr_trusted_list); the requesting
             // uid is the closest the FUSE request tells us. system.data (inline data) has no

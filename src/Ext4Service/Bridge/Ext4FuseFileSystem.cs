@@ -36,6 +36,10 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
     {
         _volume = volume;
         _logger = logger;
+
+        // The kernel holds an inode while it has a lookup on it (open files included): an unlink
+        // of the last name then leaves it on the orphan list until FORGET drops the count to 0.
+        _volume.IsReferenced = ino => _lookups.Get(NodeIds.FromInode(ino)) > 0;
     }
 
     public bool IsReadOnly => _volume.IsReadOnly;
@@ -46,8 +50,21 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
     public void Init(FuseInitResult init) =>
         BridgeLog.Initialised(_logger, init.KernelMajor, init.KernelMinor, init.MaxWrite);
 
-    public void Destroy() =>
+    /// <summary>
+    /// FUSE_DESTROY (umount): every reference is gone, so orphans whose FORGET never came are
+    /// released, and the volume is synced and marked clean.
+    /// </summary>
+    public void Destroy()
+    {
         BridgeLog.Destroyed(_logger, _lookups.Count, _files.Count, _dirs.Count);
+        if (!_volume.IsReadOnly)
+        {
+            _volume.IsReferenced = null;
+            _volume.CleanupOrphans(loadFromDisk: false);
+        }
+
+        _volume.Unmount();
+    }
 
     public Errno Lookup(in FuseRequestContext ctx, ulong parent, ReadOnlySpan<byte> name, out FuseEntry entry)
     {
@@ -63,7 +80,7 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
             return Errno.ENAMETOOLONG;
         }
 
-        uint ino = _volume.Lookup(dir!, name);
+        uint ino = _volume.Lookup(dir!.Number, name, out _);
         if (ino == 0)
         {
             return Errno.ENOENT;
@@ -85,9 +102,15 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
 
     public void Forget(ulong nodeId, ulong nlookup)
     {
-        if (!_lookups.Forget(nodeId, nlookup))
+        if (!_lookups.Forget(nodeId, nlookup, out bool gone))
         {
             BridgeLog.ForgetUnderflow(_logger, nodeId, nlookup);
+        }
+
+        // The kernel dropped its last reference: an unlinked orphan is freed now (ext4_evict_inode).
+        if (gone && !_volume.IsReadOnly)
+        {
+            _volume.ReleaseIfOrphan(NodeIds.ToInode(nodeId));
         }
     }
 
@@ -131,7 +154,13 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
             return Errno.EINVAL;
         }
 
-        target = _volume.ReadSymlink(inode);
+        byte[]? read = _volume.ReadSymlink(inode.Number);
+        if (read is null)
+        {
+            return Errno.EINVAL;
+        }
+
+        target = read;
         return Errno.None;
     }
 
@@ -153,6 +182,18 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
         if (IsReadOnly && (flags & O_ACCMODE) != FileInterop.O_RDONLY)
         {
             return Errno.EROFS;
+        }
+
+        if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != FileInterop.O_RDONLY && inode.IsRegular && inode.Size != 0)
+        {
+            // FUSE_ATOMIC_O_TRUNC: the kernel leaves O_TRUNC to OPEN.
+            Ext4Errno r = _volume.SetAttributes(inode.Number, new Ext4AttributeChange { Size = 0 }, out Ext4Inode? truncated);
+            if (r != Ext4Errno.None)
+            {
+                return ToErrno(r);
+            }
+
+            inode = truncated!;
         }
 
         fh = _files.Add(new OpenFile(inode));
@@ -184,7 +225,8 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
             return Errno.EISDIR;
         }
 
-        bytesRead = _volume.Read(inode, offset, destination);
+        // A read-write volume changes under open files: read the current inode under its lock.
+        bytesRead = IsReadOnly ? _volume.Read(inode, offset, destination) : _volume.ReadFile(inode.Number, offset, destination);
         return Errno.None;
     }
 
@@ -213,9 +255,18 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
 
     public Errno Flush(in FuseRequestContext ctx, ulong nodeId, ulong fh) => Errno.None;
 
-    public Errno Fsync(in FuseRequestContext ctx, ulong nodeId, ulong fh, bool dataOnly, bool directory) => Errno.None;
+    /// <summary>FSYNC and FSYNCDIR: until metadata is journaled (issue 5) a file's durability is the whole volume's write-back.</summary>
+    public Errno Fsync(in FuseRequestContext ctx, ulong nodeId, ulong fh, bool dataOnly, bool directory)
+    {
+        _volume.Sync();
+        return Errno.None;
+    }
 
-    public Errno SyncFs(in FuseRequestContext ctx) => Errno.None;
+    public Errno SyncFs(in FuseRequestContext ctx)
+    {
+        _volume.Sync();
+        return Errno.None;
+    }
 
     public Errno TranslateException(Exception exception)
     {
@@ -253,6 +304,13 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
         }
 
         inode = _volume.ReadInode(ino);
+        if (!IsReadOnly && (inode.Mode == 0 || (inode.LinksCount == 0 && !_volume.IsUnlinkedOrphan(inode))))
+        {
+            // A node the kernel still names whose inode was freed (or reused and freed again).
+            inode = null;
+            return Errno.ESTALE;
+        }
+
         return Errno.None;
     }
 

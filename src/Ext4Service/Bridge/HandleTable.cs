@@ -24,4 +24,13 @@ internal sealed class HandleTable<T>
     public T? Get(ulong fh) => _open.TryGetValue(fh, out T? v) ? v : null;
 
     public void Remove(ulong fh) => _open.TryRemove(fh, out _);
+
+    /// <summary>Replaces the state of an open handle (no effect when it was released meanwhile).</summary>
+    public void Replace(ulong fh, T value)
+    {
+        if (_open.TryGetValue(fh, out T? current))
+        {
+            _open.TryUpdate(fh, value, current);
+        }
+    }
 }

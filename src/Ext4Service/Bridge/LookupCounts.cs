@@ -41,9 +41,10 @@ internal sealed class LookupCounts
         }
     }
 
-    /// <summary>Subtracts <paramref name="nlookup"/>; returns false on underflow.</summary>
-    public bool Forget(ulong nodeId, ulong nlookup)
+    /// <summary>Subtracts <paramref name="nlookup"/>; returns false on underflow. <paramref name="gone"/>: the count is now 0 (the kernel holds the node no more).</summary>
+    public bool Forget(ulong nodeId, ulong nlookup, out bool gone)
     {
+        gone = false;
         if (nodeId == NodeIds.FuseRoot)
         {
             return true;
@@ -55,12 +56,14 @@ internal sealed class LookupCounts
             {
                 _counts.Remove(nodeId);
                 Underflows++;
+                gone = true;
                 return false;
             }
 
             if (n == nlookup)
             {
                 _counts.Remove(nodeId);
+                gone = true;
             }
             else
             {

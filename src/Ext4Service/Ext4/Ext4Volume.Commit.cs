@@ -239,7 +239,7 @@ public sealed partial class Ext4Volume
     }
 
     /// <summary>Current time for inode and superblock stamps: seconds since the epoch and nanoseconds.</summary>
-    internal static (long Seconds, uint Nanoseconds) Now()
+    public static (long Seconds, uint Nanoseconds) Now()
     {
         long ticks = DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks;
         return (ticks / TimeSpan.TicksPerSecond, (uint)(ticks % TimeSpan.TicksPerSecond * 100));

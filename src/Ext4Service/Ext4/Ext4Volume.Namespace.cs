@@ -152,7 +152,9 @@ public sealed partial class Ext4Volume
             return Ext4Errno.EPERM;
         }
 
-        if (inode.LinksCount == 0 || !inode.MayBeNamed)
+        // A name for an inode without links only for an O_TMPFILE file (the kernel's I_LINKABLE).
+        bool tmpfile = inode.LinksCount == 0 && _linkable.ContainsKey(ino);
+        if ((inode.LinksCount == 0 && !tmpfile) || inode.IsXattrValueInode)
         {
             return Ext4Errno.ENOENT;
         }
@@ -179,6 +181,13 @@ public sealed partial class Ext4Volume
         var r = InodeRecord.From(this, inode);
         r.LinksCount++;
         r.SetCtime(s, ns);
+        if (tmpfile)
+        {
+            Orphans.Remove(tx, ino);
+            r.Dtime = 0;
+            _linkable.TryRemove(ino, out _);
+        }
+
         linked = WriteInode(tx, r);
         TouchDirectory(tx, dir, s, ns);
         return Ext4Errno.None;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using L = Safemount.Ext4.Format.InodeLayout;
 
 namespace Safemount.Ext4;
@@ -17,6 +18,45 @@ public sealed partial class Ext4Volume
     /// outside references, so a last unlink frees at once.
     /// </summary>
     public Func<uint, bool>? IsReferenced { get; set; }
+
+    /// <summary>O_TMPFILE inodes that may still get their first name (the kernel's I_LINKABLE).</summary>
+    private readonly ConcurrentDictionary<uint, byte> _linkable = new();
+
+    /// <summary>
+    /// O_TMPFILE (ext4_tmpfile): a new inode initialised as for a file created in directory
+    /// <paramref name="dir"/>, with no links, on the orphan list until <see cref="Link"/> names it
+    /// or its last reference goes.
+    /// </summary>
+    public Ext4Errno CreateTmpFile(uint dir, ushort mode, uint uid, uint gid, out Ext4Inode? created)
+    {
+        created = null;
+        using var heldDir = InodeLocks.Acquire(dir, exclusive: false);
+        using var tx = Begin();
+        var parent = ReadInode(dir);
+        if (!parent.IsDirectory)
+        {
+            return Ext4Errno.ENOTDIR;
+        }
+
+        if (parent.LinksCount == 0)
+        {
+            return Ext4Errno.ENOENT;
+        }
+
+        var err = NewInode(tx, InodeRecord.From(this, parent), mode, uid, gid, out var r);
+        if (err != Ext4Errno.None)
+        {
+            return err;
+        }
+
+        // Nobody else knows the new inode yet, so its lock is free; it is taken for the orphan list's rule.
+        using var heldNew = InodeLocks.Acquire(r.Number, exclusive: true);
+        r.LinksCount = 0;
+        _linkable[r.Number] = 0;
+        Orphans.Add(tx, r.Number);
+        created = WriteInode(tx, r);
+        return Ext4Errno.None;
+    }
 
     /// <summary>Orphans now on the list (in memory).</summary>
     public int OrphanCount => Orphans.Count;
@@ -43,6 +83,7 @@ public sealed partial class Ext4Volume
         var inode = ReadInode(ino);
         var r = InodeRecord.From(this, inode);
         Orphans.Remove(tx, ino);
+        _linkable.TryRemove(ino, out _);
         if (inode.LinksCount == 0)
         {
             FreeInode(tx, r);

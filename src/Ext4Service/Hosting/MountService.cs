@@ -49,19 +49,35 @@ internal sealed class MountService
             return Refuse(endpoint, request, ProtocolErrorCode.InvalidOptions, optionError!);
         }
 
-        // The engine reads through .NET's RandomAccess (pread); the SafeFileHandle borrows the
-        // fd, which stays owned by the request.
+        // The engine reads and writes through .NET's RandomAccess (pread/pwrite); the
+        // SafeFileHandle borrows the fd, which stays owned by the request. The helper opened the
+        // device read-write exactly when it asks for a read-write mount.
         using var handle = new SafeFileHandle(request.Device.DangerousGetHandle(), ownsHandle: false);
-        var device = new FileBlockDevice(handle, checked((long)request.DeviceSize));
+        var device = new FileBlockDevice(handle, checked((long)request.DeviceSize), writable: !request.ReadOnly);
         Ext4Volume volume;
         Ext4Inode root;
         try
         {
-            // Read-write serving is not implemented yet: every mount is served read-only and
-            // the helper is told so (it then mounts MS_RDONLY and says why). noload/norecovery
-            // serves a dirty journal un-replayed, as the kernel does (the engine warns).
-            volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = true, ReplayJournal = !options.NoLoad });
+            // noload/norecovery serves a dirty journal un-replayed, as the kernel does (read-only
+            // only; the engine warns). A feature the write path lacks serves read-only with a warning.
+            volume = Ext4Volume.Open(device, new Ext4OpenOptions
+            {
+                ReadOnly = request.ReadOnly,
+                ReplayJournal = !options.NoLoad,
+                Errors = options.Errors switch
+                {
+                    "continue" => Ext4ErrorBehavior.Continue,
+                    "remount-ro" => Ext4ErrorBehavior.RemountReadOnly,
+                    "panic" => Ext4ErrorBehavior.Panic,
+                    _ => null,
+                },
+                CommitInterval = TimeSpan.FromSeconds(options.CommitSeconds ?? 0),
+            });
             root = volume.ReadInode(NodeIds.Ext4Root);
+            if (!volume.IsReadOnly && volume.CleanupOrphans(loadFromDisk: true) is int released and > 0)
+            {
+                ServiceLog.OrphansReleased(_logger, request.SourcePath, released);
+            }
         }
         catch (Exception e) when (RefusalCode(e) is { } code)
         {
@@ -88,12 +104,8 @@ internal sealed class MountService
             warnings.Add($"ignoring unknown mount option '{dropped}' (sloppy mount)");
         }
 
-        if (!request.ReadOnly)
-        {
-            warnings.Add("write support is not implemented yet; mounted read-only");
-        }
-
-        ServiceLog.VolumeOpened(_logger, request.SourcePath, volume.Label, volume.Uuid, volume.BlockSize, "read-only");
+        string mode = volume.IsReadOnly ? "read-only" : "read-write";
+        ServiceLog.VolumeOpened(_logger, request.SourcePath, volume.Label, volume.Uuid, volume.BlockSize, mode);
         foreach (string w in warnings)
         {
             ServiceLog.VolumeWarning(_logger, request.SourcePath, w);
@@ -107,7 +119,7 @@ internal sealed class MountService
             BlockSize = volume.BlockSize,
             Label = volume.Label,
             Uuid = volume.Uuid.ToByteArray(bigEndian: true),
-            ReadOnly = true,
+            ReadOnly = volume.IsReadOnly,
             Warnings = warnings,
         });
 

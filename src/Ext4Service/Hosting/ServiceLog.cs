@@ -34,4 +34,7 @@ internal static partial class ServiceLog
 
     [LoggerMessage(EventId = 109, Level = LogLevel.Error, Message = "unexpected failure")]
     public static partial void Crashed(ILogger logger, Exception exception);
+
+    [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "{Source}: released {Count} orphan inode(s) left by an earlier mount")]
+    public static partial void OrphansReleased(ILogger logger, string source, int count);
 }
