@@ -79,6 +79,46 @@ public class AllocatorTests
     }
 
     [Test]
+    public void ParallelInodeAndBlockAllocation()
+    {
+        using var img = WriteImage.Build("64M", 0, "-O", "metadata_csum,64bit", "-N", "4096");
+        var inos = new System.Collections.Concurrent.ConcurrentBag<uint>();
+        long freeBefore;
+        using (var opened = img.Open())
+        {
+            var v = opened.Volume;
+            freeBefore = v.FreeClustersCount;
+            Parallel.For(0, 4, new ParallelOptions { MaxDegreeOfParallelism = 4 }, t =>
+            {
+                for (int i = 0; i < 100; i++)
+                {
+                    uint ino;
+                    using (var tx = v.Begin())
+                    {
+                        Assert.That(v.InodeAllocator.Allocate(tx, InodeLayout.EXT4_ROOT_INO, InodeLayout.S_IFREG | 0x1A4, out var r), Is.EqualTo(Ext4Errno.None));
+                        r.LinksCount = 1;
+                        v.WriteInode(tx, r);
+                        ino = r.Number;
+                    }
+
+                    // Each new file gets some data: block allocation from four threads at once.
+                    Assert.That(v.WriteFile(ino, 0, new byte[(t * 1000) + i + 1], out _), Is.EqualTo(Ext4Errno.None));
+                    inos.Add(ino);
+                }
+            });
+            Assert.That(inos.Distinct().Count(), Is.EqualTo(400));
+            Assert.That(v.FreeClustersCount, Is.LessThan(freeBefore));
+        }
+
+        string script = img.Image.Scratch("link.cmd");
+        // debugfs ln never grows a directory (its first block takes about 80 names): 40 names in each of ten new directories.
+        File.WriteAllLines(script, Enumerable.Range(0, 10).Select(d => $"mkdir /d{d}")
+            .Concat(inos.Select((ino, i) => string.Create(CultureInfo.InvariantCulture, $"ln <{ino}> /d{i % 10}/n{ino}"))));
+        Tool.Check("debugfs", "-w", "-f", script, img.Path);
+        img.AssertConsistent();
+    }
+
+    [Test]
     public void DoubleFreeIsCorruption()
     {
         using var img = WriteImage.Build("16M", 1);
