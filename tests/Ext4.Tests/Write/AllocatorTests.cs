@@ -118,6 +118,54 @@ public class AllocatorTests
         img.AssertConsistent();
     }
 
+    /// <summary>
+    /// A mapped block written as metadata (as directory blocks are: tx.Create, dirty in the cache
+    /// until Sync) and freed by truncation leaves the cache: when it is handed out again as file
+    /// data before any Sync, the stale dirty version must not be written over the data.
+    /// </summary>
+    [Test]
+    public void FreedMetadataBlocksLeaveTheCache()
+    {
+        using var img = WriteImage.Build("16M", 2, "-O", "metadata_csum", "-b", "4096");
+        uint meta = img.Ino("/f0");
+        uint file = img.Ino("/f1");
+        var data = Enumerable.Repeat((byte)0xA5, 4096).ToArray();
+        using (var opened = img.Open())
+        {
+            var v = opened.Volume;
+            ulong block;
+            using (var held = v.InodeLocks.Acquire(meta, exclusive: true))
+            using (var tx = v.Begin())
+            {
+                var r = InodeRecord.From(v, v.ReadInode(meta));
+                Assert.That(v.FileData.MapOrAllocateBlock(tx, r, 0, AllocationRights.User, out block, out _), Is.EqualTo(Ext4Errno.None));
+                tx.Create(block, "metadata-style block", span => span.Fill(0x5A));
+                r.Size = 4096;
+                v.WriteInode(tx, r);
+                Assert.That(v.FileData.SetSize(tx, r, 0), Is.EqualTo(Ext4Errno.None));
+                v.WriteInode(tx, r);
+            }
+
+            using (var held = v.InodeLocks.Acquire(file, exclusive: true))
+            using (var tx = v.Begin())
+            {
+                var r = InodeRecord.From(v, v.ReadInode(file));
+                Assert.That(v.BlockAllocator.Allocate(tx, block, 1, AllocationRights.User, out ulong b, out _), Is.EqualTo(Ext4Errno.None));
+                Assert.That(b, Is.EqualTo(block), "the freed block is handed out again");
+                var ed = v.FileData.OpenEditor(r);
+                Assert.That(ed.MapNew(tx, 0, 1, b, false, out _), Is.EqualTo(Ext4Errno.None));
+                Assert.That(ed.Commit(tx), Is.EqualTo(Ext4Errno.None));
+                tx.WriteData(b, 0, data);
+                r.Size = data.Length;
+                r.Blocks512 += v.BlockSize / 512;
+                v.WriteInode(tx, r);
+            }
+        }
+
+        img.AssertConsistent();
+        Assert.That(img.Dump("/f1"), Is.EqualTo(data));
+    }
+
     [Test]
     public void DoubleFreeIsCorruption()
     {
