@@ -39,14 +39,30 @@ public sealed class ReadOnlyMountTests
     }
 
     [Test]
-    public void ReadWriteRequestIsServedReadOnlyWithAWarning()
+    public void ReadWriteRequestIsServedReadWriteAndChangesNothingByItself()
     {
         TestEnvironment.RequireMountEnvironment();
         string image = TestImages.Build(_work, new ImageLayout("rw-request", [], "64M", 100, false, 5));
+        byte[] before = File.ReadAllBytes(image);
         using var activator = new SocketActivator(_work);
         CommandResult r = Mounts.TryMount(image, _work, "defaults", activator);
         Assert.That(r.StdOut, Does.Contain("exit=0"), $"{r}\nservice log:\n{activator.Log}");
-        Assert.That(r.StdErr, Does.Contain("read-only"), r.ToString());
+        Assert.That(r.StdErr, Does.Not.Contain("read-only"), r.ToString());
+        Assert.That(activator.Log, Does.Contain("read-write"));
+        activator.AssertServicesExit(TimeSpan.FromSeconds(15));
+        Assert.That(File.ReadAllBytes(image).SequenceEqual(before), Is.True, "a read-write mount that writes nothing leaves the image as it was");
+        TestImages.AssertClean(image);
+    }
+
+    [Test]
+    public void FeatureTheWritePathLacksIsServedReadOnlyWithAWarning()
+    {
+        TestEnvironment.RequireMountEnvironment();
+        string image = TestImages.Build(_work, new ImageLayout("rw-inline", ["-O", "inline_data"], "64M", 100, false, 5));
+        using var activator = new SocketActivator(_work);
+        CommandResult r = Mounts.TryMount(image, _work, "defaults", activator);
+        Assert.That(r.StdOut, Does.Contain("exit=0"), $"{r}\nservice log:\n{activator.Log}");
+        Assert.That(r.StdErr, Does.Contain("read-only").And.Contain("inline_data"), r.ToString());
         activator.AssertServicesExit(TimeSpan.FromSeconds(15));
         TestImages.AssertClean(image);
     }

@@ -15,7 +15,10 @@ internal sealed class SocketActivator : IDisposable
 
     /// <param name="serviceEnvironment">variables set for each service (systemd-socket-activate -E),
     /// e.g. JOURNAL_STREAM as systemd sets it.</param>
-    public SocketActivator(string workDir, IReadOnlyDictionary<string, string>? serviceEnvironment = null)
+    /// <param name="servicePrelude">bash commands run in each service's process before it execs
+    /// the service (same pid, so LISTEN_PID still matches), e.g. redirections that leave it
+    /// inherited descriptors.</param>
+    public SocketActivator(string workDir, IReadOnlyDictionary<string, string>? serviceEnvironment = null, string? servicePrelude = null)
     {
         SocketPath = Path.Combine(workDir, "ext4.sock");
         LogPath = LogPathFor(workDir);
@@ -25,7 +28,7 @@ internal sealed class SocketActivator : IDisposable
         var psi = new ProcessStartInfo("/bin/bash") { UseShellExecute = false };
         psi.ArgumentList.Add("-c");
         psi.ArgumentList.Add(
-            $"exec setsid systemd-socket-activate --seqpacket --accept -l '{SocketPath}'{EnvironmentArguments(serviceEnvironment)} '{TestEnvironment.ServicePath}' >>'{LogPath}' 2>&1");
+            $"exec setsid systemd-socket-activate --seqpacket --accept -l '{SocketPath}'{EnvironmentArguments(serviceEnvironment)} {ServiceCommand(servicePrelude)} >>'{LogPath}' 2>&1");
         _process = Process.Start(psi) ?? throw new InvalidOperationException("cannot start systemd-socket-activate");
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
         while (!File.Exists(SocketPath))
@@ -93,6 +96,13 @@ internal sealed class SocketActivator : IDisposable
 
         Assert.That(ServicePids(), Is.Empty, $"safemount-ext4 still running after umount; log:\n{Log}");
     }
+
+    private static string ServiceCommand(string? prelude) =>
+        prelude is null
+            ? $"'{TestEnvironment.ServicePath}'"
+            : $"/bin/bash -c {ShellQuote(prelude + "; exec \"$0\"")} '{TestEnvironment.ServicePath}'";
+
+    private static string ShellQuote(string s) => "'" + s.Replace("'", "'\\''") + "'";
 
     private static string EnvironmentArguments(IReadOnlyDictionary<string, string>? environment) =>
         environment is null ? string.Empty : string.Concat(environment.Select(kv => $" -E '{kv.Key}={kv.Value}'"));

@@ -11,9 +11,9 @@ public class InitTests
     /// CACHE_SYMLINKS 23, EXPLICIT_INVAL_DATA 25, INIT_EXT 30.</summary>
     private const uint TakenFrom618 = 0x42D4E021;
 
-    /// <summary>Writable: also ATOMIC_O_TRUNC 3, WRITEBACK_CACHE 16, HANDLE_KILLPRIV_V2 28,
+    /// <summary>Writable: also ATOMIC_O_TRUNC 3, DONT_MASK 6, WRITEBACK_CACHE 16, HANDLE_KILLPRIV_V2 28,
     /// SETXATTR_EXT 29.</summary>
-    private const uint TakenFrom618Writable = TakenFrom618 | (1U << 3) | (1U << 16) | (1U << 28) | (1U << 29);
+    private const uint TakenFrom618Writable = TakenFrom618 | (1U << 3) | (1U << 6) | (1U << 16) | (1U << 28) | (1U << 29);
 
     [Test]
     public void NegotiatesTheExact618InitRequest()

@@ -44,7 +44,7 @@ internal sealed partial class Ext4FuseFileSystem
             return e;
         }
 
-        Ext4Errno r = _volume.Create(dir, name, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created);
+        Ext4Errno r = _volume.Create(dir, name, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created, ctx.Umask);
         if (r != Ext4Errno.None)
         {
             return ToErrno(r);
@@ -68,7 +68,7 @@ internal sealed partial class Ext4FuseFileSystem
             return e;
         }
 
-        Ext4Errno r = _volume.CreateTmpFile(dir, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created);
+        Ext4Errno r = _volume.CreateTmpFile(dir, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created, ctx.Umask);
         if (r != Ext4Errno.None)
         {
             return ToErrno(r);
@@ -94,8 +94,8 @@ internal sealed partial class Ext4FuseFileSystem
         uint major = (rdev & 0xFFF00) >> 8;
         uint minor = (rdev & 0xFF) | ((rdev >> 12) & 0xFFF00);
         Ext4Errno r = (mode & S_IFMT) == S_IFREG
-            ? _volume.Create(dir, name, (ushort)mode, ctx.Uid, ctx.Gid, out Ext4Inode? created)
-            : _volume.Mknod(dir, name, (ushort)mode, major, minor, ctx.Uid, ctx.Gid, out created);
+            ? _volume.Create(dir, name, (ushort)mode, ctx.Uid, ctx.Gid, out Ext4Inode? created, ctx.Umask)
+            : _volume.Mknod(dir, name, (ushort)mode, major, minor, ctx.Uid, ctx.Gid, out created, ctx.Umask);
         return Entered(r, created, out entry);
     }
 
@@ -108,7 +108,7 @@ internal sealed partial class Ext4FuseFileSystem
             return e;
         }
 
-        Ext4Errno r = _volume.Mkdir(dir, name, (ushort)(S_IFDIR | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created);
+        Ext4Errno r = _volume.Mkdir(dir, name, (ushort)(S_IFDIR | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created, ctx.Umask);
         return Entered(r, created, out entry);
     }
 

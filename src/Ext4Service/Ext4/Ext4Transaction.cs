@@ -38,6 +38,13 @@ internal sealed class Ext4Transaction : IDisposable
         _volume.EditBlock(block, edit, fromZero: false);
     }
 
+    /// <summary>Edits the block holding the primary superblock (block 0 with blocks over 1 KiB, else 1).</summary>
+    internal void ModifyPrimarySuperblock(BlockEdit edit)
+    {
+        ThrowIfDisposed();
+        _volume.EditBlock(_volume.SuperblockBlock, edit, fromZero: false);
+    }
+
     /// <summary>A block just allocated as metadata: the edit starts from zeros, nothing is read from the device.</summary>
     public void Create(ulong block, string what, BlockEdit edit)
     {

@@ -57,6 +57,11 @@ public sealed partial class Ext4Volume
         if (change.Mode is ushort mode)
         {
             r.Mode = (ushort)((inode.Mode & L.S_IFMT) | (mode & PermissionBits));
+            var aclErr = ChmodAcl(tx, inode, r);
+            if (aclErr != Ext4Errno.None)
+            {
+                return aclErr;
+            }
         }
 
         if (change.Uid is uint uid)

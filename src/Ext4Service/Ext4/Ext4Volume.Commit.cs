@@ -303,7 +303,7 @@ public sealed partial class Ext4Volume
     }
 
     /// <summary>Block holding the primary superblock (byte 1024): 1 with 1 KiB blocks, else 0.</summary>
-    private ulong SuperblockBlock => (ulong)SL.Offset >> BlockSizeBits;
+    internal ulong SuperblockBlock => (ulong)SL.Offset >> BlockSizeBits;
 
     /// <summary>
     /// ext4_commit_super's bookkeeping: free counts, s_wtime, s_kbytes_written (+ the data and the
@@ -341,7 +341,9 @@ public sealed partial class Ext4Volume
     /// <summary>Sets s_last_orphan (the head of the orphan chain) through <paramref name="tx"/>; caller holds the orphan lock.</summary>
     internal void SetLastOrphan(Ext4Transaction tx, uint ino)
     {
-        tx.Modify(SuperblockBlock, "superblock", SuperblockEditOf(sb => BinaryPrimitives.WriteUInt32LittleEndian(sb[SL.s_last_orphan..], ino)));
+        // Not tx.Modify: the primary superblock may share block 0 with the boot sector, which
+        // CheckBlockRange rightly refuses for everything else.
+        tx.ModifyPrimarySuperblock(SuperblockEditOf(sb => BinaryPrimitives.WriteUInt32LittleEndian(sb[SL.s_last_orphan..], ino)));
     }
 
     /// <summary>Edits the primary superblock's 1024 bytes through the cache and re-seals s_checksum (metadata_csum).</summary>

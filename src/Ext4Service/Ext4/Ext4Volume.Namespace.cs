@@ -27,14 +27,14 @@ public sealed partial class Ext4Volume
     internal XattrWriter XattrWriter => LazyInitializer.EnsureInitialized(ref _xattrWriter, () => new XattrWriter(this));
 
     /// <summary>Creates a regular file (S_IFREG | permission bits in <paramref name="mode"/>).</summary>
-    public Ext4Errno Create(uint parent, ReadOnlySpan<byte> name, ushort mode, uint uid, uint gid, out Ext4Inode? created) =>
-        Mknod(parent, name, (ushort)(L.S_IFREG | (mode & 0xFFF)), 0, 0, uid, gid, out created);
+    public Ext4Errno Create(uint parent, ReadOnlySpan<byte> name, ushort mode, uint uid, uint gid, out Ext4Inode? created, uint umask = 0) =>
+        Mknod(parent, name, (ushort)(L.S_IFREG | (mode & 0xFFF)), 0, 0, uid, gid, out created, umask);
 
     /// <summary>
     /// Creates a regular file, fifo, socket, or character/block device (<paramref name="mode"/>
     /// carries the type; the device numbers only for devices).
     /// </summary>
-    public Ext4Errno Mknod(uint parent, ReadOnlySpan<byte> name, ushort mode, uint rdevMajor, uint rdevMinor, uint uid, uint gid, out Ext4Inode? created)
+    public Ext4Errno Mknod(uint parent, ReadOnlySpan<byte> name, ushort mode, uint rdevMajor, uint rdevMinor, uint uid, uint gid, out Ext4Inode? created, uint umask = 0)
     {
         ushort type = (ushort)(mode & L.S_IFMT);
         if (type is not (L.S_IFREG or L.S_IFIFO or L.S_IFSOCK or L.S_IFCHR or L.S_IFBLK))
@@ -43,7 +43,7 @@ public sealed partial class Ext4Volume
             return Ext4Errno.EINVAL;
         }
 
-        return CreateNode(parent, name, mode, uid, gid, (tx, r) =>
+        return CreateNode(parent, name, mode, uid, gid, umask, (tx, r) =>
         {
             if (type is L.S_IFCHR or L.S_IFBLK)
             {
@@ -58,8 +58,8 @@ public sealed partial class Ext4Volume
     /// Creates a directory: "." and ".." in its first block, 2 links, the parent's link count
     /// + 1 (EMLINK at EXT4_LINK_MAX unless the parent is indexed and dir_nlink is on).
     /// </summary>
-    public Ext4Errno Mkdir(uint parent, ReadOnlySpan<byte> name, ushort mode, uint uid, uint gid, out Ext4Inode? created) =>
-        CreateNode(parent, name, (ushort)(L.S_IFDIR | (mode & 0xFFF)), uid, gid, (tx, r) =>
+    public Ext4Errno Mkdir(uint parent, ReadOnlySpan<byte> name, ushort mode, uint uid, uint gid, out Ext4Inode? created, uint umask = 0) =>
+        CreateNode(parent, name, (ushort)(L.S_IFDIR | (mode & 0xFFF)), uid, gid, umask, (tx, r) =>
         {
             var err = FileData.MapOrAllocateBlock(tx, r, 0, RightsOf(uid, gid), out ulong block, out _);
             if (err != Ext4Errno.None)
@@ -103,7 +103,7 @@ public sealed partial class Ext4Volume
         }
 
         byte[] t = target.ToArray();
-        return CreateNode(parent, name, (ushort)(L.S_IFLNK | 0x1FF), uid, gid, (tx, r) =>
+        return CreateNode(parent, name, (ushort)(L.S_IFLNK | 0x1FF), uid, gid, 0, (tx, r) =>
         {
             if (t.Length + 1 <= L.IBlockSize)
             {
@@ -290,7 +290,7 @@ public sealed partial class Ext4Volume
     }
 
     /// <summary>The common part of Mknod, Mkdir and Symlink: checks, a new inode, <paramref name="init"/>, the entry, the parent.</summary>
-    private Ext4Errno CreateNode(uint parent, ReadOnlySpan<byte> name, ushort mode, uint uid, uint gid,
+    private Ext4Errno CreateNode(uint parent, ReadOnlySpan<byte> name, ushort mode, uint uid, uint gid, uint umask,
         Func<Ext4Transaction, InodeRecord, Ext4Errno> init, out Ext4Inode? created)
     {
         created = null;
@@ -327,6 +327,11 @@ public sealed partial class Ext4Volume
         }
 
         err = init(tx, r);
+        if (err == Ext4Errno.None)
+        {
+            err = InitAcl(tx, parent, r, umask);
+        }
+
         if (err == Ext4Errno.None)
         {
             WriteInode(tx, r);

@@ -27,7 +27,7 @@ public sealed partial class Ext4Volume
     /// <paramref name="dir"/>, with no links, on the orphan list until <see cref="Link"/> names it
     /// or its last reference goes.
     /// </summary>
-    public Ext4Errno CreateTmpFile(uint dir, ushort mode, uint uid, uint gid, out Ext4Inode? created)
+    public Ext4Errno CreateTmpFile(uint dir, ushort mode, uint uid, uint gid, out Ext4Inode? created, uint umask = 0)
     {
         created = null;
         using var heldDir = InodeLocks.Acquire(dir, exclusive: false);
@@ -51,6 +51,13 @@ public sealed partial class Ext4Volume
 
         // Nobody else knows the new inode yet, so its lock is free; it is taken for the orphan list's rule.
         using var heldNew = InodeLocks.Acquire(r.Number, exclusive: true);
+        err = InitAcl(tx, dir, r, umask);
+        if (err != Ext4Errno.None)
+        {
+            FreeInode(tx, r);
+            return err;
+        }
+
         r.LinksCount = 0;
         _linkable[r.Number] = 0;
         Orphans.Add(tx, r.Number);

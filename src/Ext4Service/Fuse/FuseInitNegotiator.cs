@@ -32,13 +32,16 @@ internal static class FuseInitNegotiator
     /// Taken in addition when the file system is writable, never when read-only:
     /// ATOMIC_O_TRUNC (O_TRUNC reaches OPEN instead of a separate SETATTR), HANDLE_KILLPRIV_V2
     /// (the server clears suid/sgid; the kernel sets SB_NOSEC and sends the KILL_SUIDGID bits),
-    /// SETXATTR_EXT (16-byte fuse_setxattr_in). WRITEBACK_CACHE is added separately, when
+    /// SETXATTR_EXT (16-byte fuse_setxattr_in), DONT_MASK (CREATE/MKNOD/MKDIR/TMPFILE carry the
+    /// unmasked mode and the caller's umask: a parent's default ACL replaces the umask, which only
+    /// the file system can know). WRITEBACK_CACHE is added separately, when
     /// <see cref="FuseSessionOptions.WritebackCache"/> allows it.
     /// </summary>
     public const FuseInitFlags WritableFlags =
         FuseInitFlags.FUSE_ATOMIC_O_TRUNC
         | FuseInitFlags.FUSE_HANDLE_KILLPRIV_V2
-        | FuseInitFlags.FUSE_SETXATTR_EXT;
+        | FuseInitFlags.FUSE_SETXATTR_EXT
+        | FuseInitFlags.FUSE_DONT_MASK;
 
     /// <summary>init_out.max_background: background requests (readahead, async DIO) in flight.</summary>
     public const ushort MaxBackground = 64;

@@ -3,6 +3,7 @@ using Microsoft.Win32.SafeHandles;
 using Safemount.Ext4;
 using Safemount.Ext4.Storage;
 using Safemount.Ext4Service.Bridge;
+using Safemount.Ext4Service.Sandbox;
 using Safemount.Fuse;
 using Safemount.Shared.Interop;
 using Safemount.Shared.Protocol;
@@ -41,6 +42,17 @@ internal sealed class MountService
         _logger.Context = $"{TextSanitizer.OneLine(request.SourcePath)} on {TextSanitizer.OneLine(request.Mountpoint)}";
         ServiceLog.MountRequested(_logger, request.SourcePath, request.Mountpoint, request.Options,
             request.ReadOnly ? "read-only" : "read-write", request.DeviceSize);
+
+        // The device fd is here: confine before the engine reads a byte of it.
+        try
+        {
+            SandboxReport sandbox = ServiceSandbox.Confine([endpoint.Socket, request.Device]);
+            LogSandbox(sandbox);
+        }
+        catch (SandboxException e)
+        {
+            return Refuse(endpoint, request, ProtocolErrorCode.Internal, e.Message);
+        }
 
         bool sloppy = (endpoint.HelperFlags & HelloFlags.Sloppy) != 0;
         FsOptions? options = FsOptions.Parse(request.Options, out string? optionError, sloppy);
@@ -150,6 +162,27 @@ internal sealed class MountService
         session.Run();
         ServiceLog.SessionEnded(_logger, request.SourcePath);
         return 0;
+    }
+
+    private void LogSandbox(SandboxReport sandbox)
+    {
+        foreach (string fd in sandbox.ClosedFds)
+        {
+            SandboxLog.ClosedInheritedFd(_logger, fd);
+        }
+
+        if (sandbox.LandlockUnavailable is { } reason)
+        {
+            SandboxLog.LandlockUnavailable(_logger, reason);
+        }
+
+        if (sandbox.BoundingSetLeft != 0)
+        {
+            SandboxLog.BoundingSetKept(_logger, sandbox.BoundingSetLeft);
+        }
+
+        SandboxLog.Confined(_logger, sandbox.Uid, sandbox.Gid, sandbox.SwitchedIdentity ? " (switched from root)" : string.Empty,
+            sandbox.NoFileLimit, sandbox.NProcLimit, sandbox.LandlockAbi, sandbox.SeccompInstructions);
     }
 
     private void WatchHelper(ServiceEndpoint endpoint, FuseSession session)

@@ -12,6 +12,9 @@ namespace Safemount.Shared.Interop;
 public static unsafe partial class SocketInterop
 {
     public const int AF_UNIX = 1;
+    public const int AF_INET = 2;
+    public const int AF_NETLINK = 16;
+    public const int SOCK_RAW = 3;
     public const int SOCK_STREAM = 1;
     public const int SOCK_SEQPACKET = 5;
     public const int SOCK_NONBLOCK = 0x800;

@@ -30,11 +30,13 @@ cp "$here/systemd-inside.sh" "$work/test/scripts/"
 loops=$(for d in /dev/loop[0-9]*; do printf -- '--bind=%s ' "$d"; done)
 # PID 1 of the host is not systemd: nothing to register with (--register=no --keep-unit), and a
 # private /run. --system-call-filter=bpf lets the units' DevicePolicy=/IPAddressDeny= (BPF)
-# take effect; --volatile=yes gives a throw-away root with the host's /usr read-only.
+# take effect, and the Landlock calls (nspawn's own filter denies them) let the service enter
+# its Landlock domain as on a host; --volatile=yes gives a throw-away root with the host's /usr
+# read-only.
 SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 timeout -k 10 80 unshare -m --propagation private sh -c '
     mount -t tmpfs tmpfs /run &&
     exec systemd-nspawn $1 -D / --volatile=yes -b --register=no --keep-unit --console=read-only \
-        --private-network --system-call-filter=bpf \
+        --private-network --system-call-filter="bpf landlock_create_ruleset landlock_restrict_self" \
         --bind=/dev/fuse --bind=/dev/loop-control --bind=/dev/autofs \
         --bind-ro="$4:/safemount-image.ext4" \
         --bind-ro="$2/test:/safemount-test" \

@@ -1,0 +1,120 @@
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace Safemount.EndToEnd.Tests.Differential;
+
+/// <summary>
+/// Seeded differential test of the write path with the kernel as oracle: per seed, one fresh image
+/// of the seed's layout is copied twice; difftest-populate.py runs the same random workload
+/// through a kernel rw mount of one copy and through a `mount -t safe.ext4 -o rw` mount of the
+/// other. Both images must then be `e2fsck -fn` clean, the kernel must read back from the
+/// safe.ext4-written image exactly the tree it wrote itself (up to what legitimately differs
+/// between two writers: inode numbers, ctime, btime, i_generation and allocation-dependent block
+/// counts), and safe.ext4 must read its own image exactly as the kernel reads it. Layouts the
+/// write path serves read-only (inline_data, bigalloc) are not selected.
+/// CI runs <see cref="CiSeeds"/>; SAFEMOUNT_DIFFW_SEEDS selects others (same syntax as SAFEMOUNT_DIFF_SEEDS).
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class DifferentialWriteTests
+{
+    public const string Variable = "SAFEMOUNT_DIFFW_SEEDS";
+
+    /// <summary>Every writable layout once (seed % 12 picks the layout; 5, 6 and 11 are inline_data/bigalloc).</summary>
+    public static readonly int[] CiSeeds = [0, 1, 2, 3, 4, 7, 8, 9, 10];
+
+    /// <summary>Fields two correct writers may legitimately disagree on ("dots" lists inode numbers and runs up to the flags).</summary>
+    private static readonly Regex WriterSpecific = new(@" (ino|ctime|btime|generation|blocks|nextents)=\S*| dots=.*?(?= flags=)", RegexOptions.Compiled);
+
+    /// <summary>atime and mtime in ns.</summary>
+    private static readonly Regex Times = new(@" (?<f>mtime|atime)=(?<ns>-?\d+)", RegexOptions.Compiled);
+
+    private string _work = string.Empty;
+
+    private static IEnumerable<TestCaseData> Seeds()
+    {
+        string? spec = Environment.GetEnvironmentVariable(Variable);
+        IEnumerable<int> seeds = string.IsNullOrWhiteSpace(spec) ? CiSeeds : DiffSeeds.Parse(spec);
+        return seeds.Where(s => !DiffLayout.ForSeed(s).Name.Contains("inline") && !DiffLayout.ForSeed(s).Name.Contains("bigalloc"))
+            .Select(s => new TestCaseData(s).SetName($"SafeWritesWhatTheKernelWrites(seed {s})"));
+    }
+
+    [OneTimeSetUp]
+    public void CreateWorkDir() => _work = Directory.CreateTempSubdirectory("safemount-diffw-").FullName;
+
+    [OneTimeTearDown]
+    public void RemoveWorkDir()
+    {
+        if (Environment.GetEnvironmentVariable("SAFEMOUNT_DIFF_KEEP") == "1")
+        {
+            TestContext.Progress.WriteLine($"SAFEMOUNT_DIFF_KEEP=1: images and dumps kept in {_work}");
+            return;
+        }
+
+        Directory.Delete(_work, recursive: true);
+    }
+
+    [TestCaseSource(nameof(Seeds))]
+    public void SafeWritesWhatTheKernelWrites(int seed)
+    {
+        TestEnvironment.RequireMountEnvironment();
+        DiffLayout layout = DiffLayout.ForSeed(seed);
+        string dir = Path.Combine(_work, $"seed-{seed}");
+        Directory.CreateDirectory(dir);
+        string kernelImage = Path.Combine(dir, "kernel.img"), safeImage = Path.Combine(dir, "safe.img");
+        List<string> mkfs = layout.MkfsArguments(kernelImage);
+        CommandResult r = Command.Run("mkfs.ext4", mkfs, TimeSpan.FromMinutes(2));
+        Assert.That(r.ExitCode, Is.Zero, $"mkfs.ext4: {r}");
+        if (layout.Tune2fs.Length > 0)
+        {
+            r = Command.Run("tune2fs", [.. layout.Tune2fs, kernelImage], TimeSpan.FromMinutes(1));
+            Assert.That(r.ExitCode, Is.Zero, $"tune2fs: {r}");
+        }
+
+        File.Copy(kernelImage, safeImage);
+        string output = Path.Combine(dir, "out");
+        long runStart = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 5) * 1_000_000_000L;
+        using (var activator = new SocketActivator(dir))
+        {
+            r = Command.Run("unshare",
+                ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "write-compare.sh"),
+                 kernelImage, safeImage, output, Mounts.HelperDir(dir), seed.ToString()],
+                TimeSpan.FromMinutes(10), activator.HelperEnvironment);
+            Assert.That(r.ExitCode, Is.Zero, $"seed {seed} (layout {layout.Name}): write-compare.sh: {r}\nservice log:\n{activator.Log}");
+            activator.AssertServicesExit(TimeSpan.FromSeconds(15));
+        }
+
+        Assert.That(File.ReadAllText(Path.Combine(output, "mountinfo-rw")), Does.Contain(" rw,"), "served read-write");
+        Assert.That(File.ReadAllText(Path.Combine(output, "populate-safe.txt")),
+            Is.EqualTo(File.ReadAllText(Path.Combine(output, "populate-kernel.txt"))), "the workload took the same path on both (same refusals)");
+        TestImages.AssertClean(safeImage);
+        TestImages.AssertClean(kernelImage);
+        TreeDump.AssertSame(Path.Combine(output, "safe-written.txt"), Path.Combine(output, "safe-written-safe-read.txt"));
+        long runEnd = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5) * 1_000_000_000L;
+        string kernelTree = Normalize(Path.Combine(output, "kernel-written.txt"), runStart, runEnd);
+        string safeTree = Normalize(Path.Combine(output, "safe-written.txt"), runStart, runEnd);
+        File.WriteAllText(Path.Combine(output, "kernel-written.norm"), kernelTree);
+        File.WriteAllText(Path.Combine(output, "safe-written.norm"), safeTree);
+        TreeDump.AssertSame(Path.Combine(output, "kernel-written.norm"), Path.Combine(output, "safe-written.norm"));
+        if (Environment.GetEnvironmentVariable("SAFEMOUNT_DIFF_KEEP") != "1")
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>
+    /// Drops the writer-specific fields and replaces atime/mtime values stamped during the run
+    /// (the clock of each writer, not a time the workload chose) by "now"; the workload's own
+    /// times (utime with random ns values far from today) stay compared.
+    /// </summary>
+    private static string Normalize(string dumpPath, long runStartNs, long runEndNs) =>
+        string.Join('\n', File.ReadAllLines(dumpPath).Select(l =>
+        {
+            l = WriterSpecific.Replace(l, string.Empty);
+            return Times.Replace(l, m =>
+            {
+                long ns = long.Parse(m.Groups["ns"].Value, System.Globalization.CultureInfo.InvariantCulture);
+                return ns >= runStartNs && ns <= runEndNs ? $" {m.Groups["f"].Value}=now" : m.Value;
+            });
+        })) + "\n";
+}
