@@ -29,7 +29,8 @@ internal static class Program
         The safemount ext4 service. It is not run by hand: systemd starts one instance
         per mount from safemount-ext4.socket (or mount.safe.ext4 starts it directly when
         no socket unit is installed), and it talks to mount.safe.ext4 over the connected
-        socket it inherits as fd 3 (LISTEN_FDS=1 and LISTEN_PID, or SAFEMOUNT_SOCKET_FD).
+        socket it inherits as fd 3 (LISTEN_FDS=1 and LISTEN_PID, or SAFEMOUNT_SOCKET_FD=3),
+        or as fd 0 in a transient unit (SAFEMOUNT_SOCKET_FD=0).
         It receives the block device and /dev/fuse as file descriptors, reads the ext4
         filesystem on the device, and serves it to the kernel over FUSE until unmount.
 

@@ -28,8 +28,13 @@ internal static class FuseMounter
         return r.FsType == "fuseblk" ? string.Create(CultureInfo.InvariantCulture, $"{s},blksize={r.BlockSize}") : s;
     }
 
-    /// <summary>Mounts; returns "fsmount" or "mount(2)" for -v.</summary>
-    public static string Mount(Request r)
+    /// <summary>
+    /// Mounts; returns "fsmount" or "mount(2)" for -v. <paramref name="mayAttach"/> is asked once
+    /// the mount exists detached (after fsmount, which with synchronous INIT waits for the service's
+    /// FUSE_INIT reply) and before move_mount makes it visible; false abandons it (ECANCELED) and
+    /// nothing is mounted.
+    /// </summary>
+    public static string Mount(Request r, Func<bool>? mayAttach = null)
     {
         SafeFd fs;
         try
@@ -66,6 +71,11 @@ internal static class FuseMounter
 
             MountInterop.FsConfigCreate(fs);
             using SafeFd mnt = MountInterop.FsMount(fs, r.Policy.MountAttributes);
+            if (mayAttach is not null && !mayAttach())
+            {
+                throw new ErrnoException("move_mount", Errno.ECANCELED);
+            }
+
             MountInterop.MoveMountOnto(mnt, r.Mountpoint);
         }
 

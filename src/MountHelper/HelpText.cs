@@ -51,7 +51,13 @@ internal static class HelpText
          which mount(8) does without this helper.
 
         Environment:
-         SAFEMOUNT_SOCKET   service socket (default /run/safemount/ext4.sock)
+         SAFEMOUNT_SOCKET       service socket (default /run/safemount/ext4.sock)
+         SAFEMOUNT_SERVICE      service binary started when the socket is absent
+                                (default /usr/libexec/safemount/safemount-ext4)
+         SAFEMOUNT_SERVICE_LOG  file a directly spawned service logs to (default none)
+
+        Without the socket the helper starts the service itself: a transient systemd
+        unit where systemd runs, else a direct spawn (-v says which).
 
         Exit status: 0 success, 1 usage or permission error, 32 mount failure.
         """;

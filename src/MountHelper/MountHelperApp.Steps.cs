@@ -31,7 +31,7 @@ internal sealed partial class MountHelperApp
         {
             ulong size = FileInterop.GetByteSize(device);
             Say($"{source}: using {devicePath}, {size} bytes, {(readOnly ? "read-only" : "read-write")}");
-            using HelperClient client = ConnectService();
+            using HelperClient client = ConnectService(source);
             HelloFlags hello = args.Sloppy ? HelloFlags.Sloppy : HelloFlags.None;
             Say($"HELLO: protocol {ProtocolVersion.Min}-{ProtocolVersion.Max}, flags {hello}");
             uint version = HelperFailure(() => client.Handshake(hello));
@@ -80,7 +80,7 @@ internal sealed partial class MountHelperApp
             try
             {
                 Say($"mounting {accepted.FsType}.{accepted.Subtype} on {args.Mountpoint} with options {FuseMounter.OptionString(mr)}, attr 0x{policy.MountAttributes:x}");
-                string how = FuseMounter.Mount(mr);
+                string how = MountWithDeadline(mr, client);
                 Say($"mounted {devicePath} on {args.Mountpoint} with {(how == "fsmount" ? "fsopen/fsconfig/fsmount/move_mount" : how)}");
             }
             catch (ErrnoException e)
@@ -105,6 +105,52 @@ internal sealed partial class MountHelperApp
             Say("READY: the service serves the mount");
             return HelperExitCode.Success;
         }
+    }
+
+    /// <summary>
+    /// <see cref="FuseMounter.Mount"/> on a thread of its own, bounded by the READY deadline: with
+    /// synchronous INIT (FUSE_DEV_IOC_SYNC_INIT) fsmount(2) waits in the kernel until the service
+    /// answers FUSE_INIT, and a service that never does would hold the helper forever. On expiry
+    /// the mount is abandoned before move_mount (nothing becomes visible) and the helper fails;
+    /// its exit kills the thread still waiting in the kernel (the wait is killable), which
+    /// releases the half-made superblock. State: 0 running, 1 attaching, 2 abandoned.
+    /// </summary>
+    private string MountWithDeadline(FuseMounter.Request mr, HelperClient client)
+    {
+        int state = 0;
+        string? how = null;
+        System.Runtime.ExceptionServices.ExceptionDispatchInfo? failure = null;
+        ManualResetEventSlim done = new();
+        Thread mounter = new(() =>
+        {
+            try
+            {
+                how = FuseMounter.Mount(mr, () => Interlocked.CompareExchange(ref state, 1, 0) == 0);
+            }
+            catch (Exception e)
+            {
+                failure = System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e);
+            }
+            finally
+            {
+                done.Set();
+            }
+        })
+        { IsBackground = true, Name = "fsmount" };
+        mounter.Start();
+        if (!done.Wait(Timeouts.Ready) && Interlocked.CompareExchange(ref state, 2, 0) == 0)
+        {
+            // The event is left to the finalizer: the thread may still set it.
+            string text = $"the service did not answer the kernel's FUSE_INIT within {Timeouts.Ready.TotalSeconds:0} s; nothing was mounted";
+            client.Abort(text);
+            throw new MountFailureException(text);
+        }
+
+        // Attaching (state 1) is move_mount alone and does not wait for the service.
+        done.Wait();
+        done.Dispose();
+        failure?.Throw();
+        return how!;
     }
 
     private static SafeFd OpenMountpoint(string path)
@@ -198,25 +244,6 @@ internal sealed partial class MountHelperApp
         }
     }
 
-    private HelperClient ConnectService()
-    {
-        string path = _getenv(SocketVariable) is { Length: > 0 } p ? p : DefaultSocketPath;
-        try
-        {
-            HelperClient c = HelperClient.Connect(path, Timeouts);
-            Say($"connected to {path}");
-            return c;
-        }
-        catch (ErrnoException e)
-        {
-            throw new MountFailureException($"cannot reach the safemount-ext4 service at {path}: {ErrnoException.Describe(e.Errno)}");
-        }
-        catch (ProtocolException e)
-        {
-            throw new MountFailureException(Describe(e));
-        }
-    }
-
     private SafeFd OpenFuse(HelperClient client)
     {
         SafeFd fuse;
@@ -228,6 +255,16 @@ internal sealed partial class MountHelperApp
         {
             client.Abort("cannot open /dev/fuse");
             throw new MountFailureException($"cannot open /dev/fuse: {ErrnoException.Describe(e.Errno)}");
+        }
+
+        // The fd the kernel is told to serve must be the FUSE device itself (char 10:229), not
+        // whatever /dev/fuse names in this mount namespace.
+        StatxResult st = FileInterop.FStat(fuse);
+        if (!st.IsCharDevice || st.RdevMajor != ServiceEndpoint.FuseMajor || st.RdevMinor != ServiceEndpoint.FuseMinor)
+        {
+            fuse.Dispose();
+            client.Abort("/dev/fuse is not the FUSE device");
+            throw new MountFailureException($"/dev/fuse is not the FUSE device (char {ServiceEndpoint.FuseMajor}:{ServiceEndpoint.FuseMinor})");
         }
 
         int r = FileInterop.IoctlValue(fuse, IoctlNumbers.FUSE_DEV_IOC_SYNC_INIT, 0);

@@ -73,11 +73,14 @@ internal sealed partial class MountHelperApp
                 throw new MountFailureException("-N is not supported (setns into a mount namespace needs a single-threaded process)", HelperExitCode.Usage);
             }
 
-            return MountSteps(args, policy);
+            int status = MountSteps(args, policy);
+            ReapSpawnedService(mountFailed: status != HelperExitCode.Success);
+            return status;
         }
         catch (UsageException e)
         {
             _err.WriteLine($"{HelpText.ProgramName}: {e.Message}");
+            ReapSpawnedService(mountFailed: true);
             return HelperExitCode.Usage;
         }
         catch (SourceMissingException e)
@@ -88,11 +91,13 @@ internal sealed partial class MountHelperApp
         catch (MountFailureException e)
         {
             _err.WriteLine($"{HelpText.ProgramName}: {TextSanitizer.OneLine(args.Source)}: {TextSanitizer.OneLine(e.Message)}");
+            ReapSpawnedService(mountFailed: true);
             return e.ExitCode;
         }
         catch (ErrnoException e)
         {
             _err.WriteLine($"{HelpText.ProgramName}: {TextSanitizer.OneLine(args.Source)}: {TextSanitizer.OneLine(e.Message)}");
+            ReapSpawnedService(mountFailed: true);
             return HelperExitCode.MountFailure;
         }
     }

@@ -11,7 +11,10 @@ namespace Safemount.EndToEnd.Tests;
 /// systemd-fstab-generator(8) turns into an automount which the first access triggers. While each
 /// mount is up, /proc/PID/status (proc(5)) of the socket-activated service instance must show a
 /// DynamicUser= uid, no capability in any set, NoNewPrivs and a seccomp filter; after each stop
-/// the per-connection instance must be gone. Back on the host the image must be e2fsck-clean.
+/// the per-connection instance must be gone. Then (c) with the socket unit disabled a plain
+/// `mount -t safe.ext4` must make the helper start the service as a transient unit through
+/// systemd's D-Bus API, confined the same way, with every setting of the template reading back
+/// identically from `systemctl show`. Back on the host the image must be e2fsck-clean.
 /// </summary>
 [TestFixture]
 [NonParallelizable]
@@ -25,7 +28,7 @@ public sealed class RealSystemdTests
     private const int DynamicIdLast = 65519;
 
     [Test]
-    public void MountUnitAndFstabAutomountUnderRealSystemd()
+    public void MountUnitFstabAutomountAndTransientUnitUnderRealSystemd()
     {
         TestEnvironment.RequireMountEnvironment();
         if (Command.Bash("command -v systemd-nspawn", TimeSpan.FromSeconds(10)).ExitCode != 0)
@@ -91,6 +94,20 @@ public sealed class RealSystemdTests
                 Assert.That(Get("b-stop-exit"), Is.EqualTo("0"), "systemctl stop mnt-auto.automount mnt-auto.mount");
                 Assert.That(Get("b-mounted-after-stop"), Is.EqualTo("0"));
                 Assert.That(Get("b-instances-after-stop"), Is.EqualTo("0"), "service instance left after the automount stopped");
+
+                // (c) no socket unit: the helper starts a transient unit through systemd's D-Bus API
+                Assert.That(Get("c-socket-gone"), Is.EqualTo("yes"), "the socket unit is stopped and its socket removed");
+                Assert.That(Get("c-mount-exit"), Is.EqualTo("0"), "mount -t safe.ext4 without the socket unit " + context);
+                Assert.That(Get("c-launcher"), Is.EqualTo("launcher: systemd transient unit"), "what mount.safe.ext4 -v says it used");
+                Assert.That(Get("c-fstype"), Is.EqualTo("fuseblk.safe.ext4"));
+                Assert.That(Get("c-sha256"), Is.EqualTo(sha), "content read through the transient unit's mount");
+                Assert.That(Get("c-transient"), Is.EqualTo("yes"), "systemctl show -P Transient");
+                AssertConfined("c", Get);
+                Assert.That(int.Parse(Get("c-props-compared"), CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(50), "settings of the template compared with systemctl show");
+                Assert.That(Get("c-props-differing"), Is.EqualTo("0"), "settings where the transient unit differs from the template (see the diff in the console log) " + context);
+                Assert.That(Get("c-umount-exit"), Is.EqualTo("0"));
+                Assert.That(Get("c-mounted-after-stop"), Is.EqualTo("0"));
+                Assert.That(Get("c-instances-after-stop"), Is.EqualTo("0"), "transient unit left after umount");
             });
 
             // The container is gone, so is every loop device it used: the image is whole again.

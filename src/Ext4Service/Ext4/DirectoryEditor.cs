@@ -94,7 +94,7 @@ internal sealed partial class DirectoryEditor
     /// </summary>
     public void SetDotDot(uint parent)
     {
-        byte[] b0 = _blocks.Read(0) ?? throw new Ext4CorruptionException("directory block 0 is a hole");
+        byte[] b0 = ReadBlock0();
         var dot = DirectoryBlock.Walk(b0, 0, _indexed ? _bs : _leafEnd);
         int dd = dot.RecLen;
         var dotdot = DirectoryBlock.Walk(b0, dd, _indexed ? _bs : _leafEnd);
@@ -110,7 +110,7 @@ internal sealed partial class DirectoryEditor
     /// <summary>The inode ".." names (block 0's second record).</summary>
     public uint DotDot()
     {
-        byte[] b0 = _blocks.Read(0) ?? throw new Ext4CorruptionException("directory block 0 is a hole");
+        byte[] b0 = ReadBlock0();
         var dot = DirectoryBlock.Walk(b0, 0, _indexed ? _bs : _leafEnd);
         return DirectoryBlock.Walk(b0, dot.RecLen, _indexed ? _bs : _leafEnd).Inode;
     }
@@ -125,6 +125,8 @@ internal sealed partial class DirectoryEditor
             {
                 continue;
             }
+
+            VerifyLeaf(lblk, b);
 
             if (!DirectoryBlock.IsEmpty(b, 0, _leafEnd))
             {
@@ -145,7 +147,7 @@ internal sealed partial class DirectoryEditor
 
         for (uint lblk = 0; lblk < _blocks.Count; lblk++)
         {
-            byte[]? b = _blocks.Read(lblk);
+            byte[]? b = ReadLeaf(lblk);
             if (b == null)
             {
                 continue;
@@ -171,7 +173,7 @@ internal sealed partial class DirectoryEditor
         uint count = _blocks.Count;
         for (uint lblk = 0; lblk < count; lblk++)
         {
-            byte[]? b = _blocks.Read(lblk);
+            byte[]? b = ReadLeaf(lblk);
             if (b == null)
             {
                 continue;
@@ -227,6 +229,52 @@ internal sealed partial class DirectoryEditor
         byte[] nameCopy = name.ToArray();
         ModifyLeaf(lblk, b => DirectoryBlock.Insert(b, slot, _leafEnd, nameCopy, ino, fileType));
         return true;
+    }
+
+    /// <summary>A leaf (null for a hole), checked as ext4_read_dirblock checks one under metadata_csum: the tail, then the checksum.</summary>
+    private byte[]? ReadLeaf(uint lblk)
+    {
+        byte[]? b = _blocks.Read(lblk);
+        if (b != null)
+        {
+            VerifyLeaf(lblk, b);
+        }
+
+        return b;
+    }
+
+    private void VerifyLeaf(uint lblk, byte[] b)
+    {
+        if (!_p.MetadataCsum)
+        {
+            return;
+        }
+
+        int t = b.Length - D.TailSize;
+        if (U32(b, t + D.det_reserved_zero1) != 0 || U16(b, t + D.det_rec_len) != D.TailSize
+            || b[t + D.det_reserved_zero2] != 0 || b[t + D.det_reserved_ft] != D.EXT4_FT_DIR_CSUM)
+        {
+            throw new Ext4ChecksumException($"directory block {lblk}: no checksum tail in a leaf block");
+        }
+
+        uint computed = Crc32c.Append(_p.InodeSeed, b.AsSpan(0, t));
+        if (computed != U32(b, t + D.det_checksum))
+        {
+            throw new Ext4ChecksumException($"directory block {lblk}: leaf checksum mismatch");
+        }
+    }
+
+    /// <summary>Block 0, checked as a dx_root (indexed) or a leaf.</summary>
+    private byte[] ReadBlock0()
+    {
+        if (_indexed)
+        {
+            byte[] root = _blocks.Read(0) ?? throw new Ext4CorruptionException("htree root block is a hole");
+            VerifyDx(MakeFrame(0, root, RootEntries, RootLimit));
+            return root;
+        }
+
+        return ReadLeaf(0) ?? throw new Ext4CorruptionException("directory block 0 is a hole");
     }
 
     /// <summary>Edits a leaf (or, for ".." of an indexed directory, the dx_root) and refreshes its checksum.</summary>

@@ -88,9 +88,19 @@ public sealed partial class Ext4Volume
                 return Ext4Errno.None; // two names of one inode: rename does nothing (POSIX)
             }
 
-            if (src == oldParent || src == newParent || dst == oldParent || dst == newParent)
+            if (src == oldParent || (dst != 0 && dst == newParent))
             {
-                return src == newParent ? Ext4Errno.EINVAL : throw new Ext4CorruptionException($"directory entry names its own directory (inode {src}/{dst})");
+                throw new Ext4CorruptionException($"directory entry names its own directory (inode {src}/{dst})");
+            }
+
+            if (src == newParent)
+            {
+                return Ext4Errno.EINVAL; // a directory into itself
+            }
+
+            if (dst == oldParent)
+            {
+                return exchange ? Ext4Errno.EINVAL : Ext4Errno.ENOTEMPTY; // lock_rename's trap: the target holds the source
             }
 
             var source = ReadInode(src);
@@ -369,8 +379,10 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// True when directory <paramref name="ancestor"/> lies on the ".." chain from
-    /// <paramref name="dir"/> up to the root (<paramref name="dir"/> itself excluded). Stable
-    /// while <see cref="_renameLock"/> is held.
+    /// <paramref name="dir"/> up to the root (<paramref name="dir"/> itself excluded). Takes no
+    /// inode locks (it runs while the parents' locks are held, and ancestors come first in the
+    /// order): under <see cref="_renameLock"/> no other rename moves a directory, and every
+    /// directory above a locked one is non-empty, so no rmdir can change the chain.
     /// </summary>
     private bool IsAncestor(uint ancestor, uint dir)
     {
@@ -383,8 +395,10 @@ public sealed partial class Ext4Volume
             }
 
             var inode = ReadInode(at);
-            if (!inode.IsDirectory)
+            if (!inode.IsDirectory || inode.LinksCount == 0)
             {
+                // Not (or no longer) a live directory: a directory being removed right now
+                // (only an empty one, so never an ancestor of anything) ends the walk.
                 return false;
             }
 

@@ -12,12 +12,13 @@ namespace Safemount.Ext4;
 /// begins its own handle, and writes every changed inode once at the end. Names are bytes,
 /// 1..255, no '/' or NUL. Expected failures are <see cref="Ext4Errno"/> values: EROFS,
 /// ENOENT, EEXIST, ENOTDIR, EISDIR, ENOTEMPTY, ENAMETOOLONG, EMLINK, ENOSPC, EINVAL, and
-/// EOPNOTSUPP for directories this engine does not edit (inline-data, encrypted or
-/// case-folded directories). Timestamps as the kernel: the parent's mtime and ctime on every
+/// EOPNOTSUPP for directories this engine does not edit (encrypted or case-folded ones). An
+/// inline-data directory is converted to a block directory on its first edit
+/// (Ext4Volume.Namespace.Inline.cs). Timestamps as the kernel: the parent's mtime and ctime on every
 /// entry change, the target's ctime on link count changes.
 /// <para>
-/// Unlinking the last name of an inode frees it at once: orphan handling for files still open
-/// (free on last close, and after a crash) is not implemented here yet.
+/// Unlinking the last name of an inode frees it, or, while something outside still references
+/// it, puts it on the orphan list (Ext4Volume.Orphans.cs).
 /// </para>
 /// </summary>
 public sealed partial class Ext4Volume
@@ -138,12 +139,14 @@ public sealed partial class Ext4Volume
             return err;
         }
 
-        using var lockParent = InodeLocks.Acquire(parent, exclusive: true);
-        if (ino == parent)
+        // A directory is refused before any lock: locking it after the parent could invert
+        // the directory order. The type of an allocated inode never changes.
+        if (ino == parent || ReadInode(ino).IsDirectory)
         {
             return Ext4Errno.EPERM;
         }
 
+        using var lockParent = InodeLocks.Acquire(parent, exclusive: true);
         using var lockTarget = InodeLocks.Acquire(ino, exclusive: true);
         using var tx = Begin();
         var inode = ReadInode(ino);
@@ -349,7 +352,7 @@ public sealed partial class Ext4Volume
             // Nothing names the new inode: give back what it got. The parent may have become
             // indexed (and grown) before the ENOSPC: its record is written all the same.
             r.LinksCount = 0;
-            ReleaseInode(tx, r);
+            FreeInode(tx, r);
             WriteInode(tx, dir.Record);
             return err;
         }
@@ -384,7 +387,8 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// The editor for directory <paramref name="ino"/> in <paramref name="tx"/> (caller holds its
-    /// lock exclusive): ENOTDIR, ENOENT for a deleted directory, EOPNOTSUPP for the kinds not edited.
+    /// lock exclusive): ENOTDIR, ENOENT for a deleted directory, EOPNOTSUPP for the kinds not
+    /// edited; an inline directory is converted to a block directory first.
     /// </summary>
     private Ext4Errno OpenDirectory(Ext4Transaction tx, uint ino, AllocationRights rights, out VolumeDirectoryBlocks blocks, out DirectoryEditor editor)
     {
@@ -401,9 +405,18 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
-        if (inode.HasInlineData || inode.HasFlag(L.EXT4_ENCRYPT_FL) || inode.HasFlag(L.EXT4_CASEFOLD_FL))
+        if (inode.HasFlag(L.EXT4_ENCRYPT_FL) || inode.HasFlag(L.EXT4_CASEFOLD_FL))
         {
             return Ext4Errno.EOPNOTSUPP;
+        }
+
+        if (inode.HasInlineData)
+        {
+            var err = ConvertInlineDirectory(tx, inode, rights, out inode);
+            if (err != Ext4Errno.None)
+            {
+                return err;
+            }
         }
 
         blocks = new VolumeDirectoryBlocks(this, tx, InodeRecord.From(this, inode), inode, rights);

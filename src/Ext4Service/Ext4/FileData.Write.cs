@@ -318,7 +318,9 @@ internal sealed partial class FileData
             ZeroInBlock(tx, ed, offset, Math.Min(end, ((offset >> bits) + 1) << bits));
         }
 
-        if ((end & mask) != 0 && (end >> bits) != (offset >> bits))
+        // The tail edge, unless the head edge above already covered it (both in one block with
+        // an unaligned start); an aligned start in the same block is covered only here.
+        if ((end & mask) != 0 && ((offset & mask) == 0 || (end >> bits) != (offset >> bits)))
         {
             ZeroInBlock(tx, ed, (end >> bits) << bits, end);
         }

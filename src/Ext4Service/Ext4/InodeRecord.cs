@@ -278,13 +278,26 @@ internal sealed class InodeRecord
     /// <summary>ext4_encode_extra_time: the low 32 bits signed in the base field; (seconds - (s32)seconds) &gt;&gt; 32 in the 2 epoch bits and nanoseconds &lt;&lt; 2 in the extra field.</summary>
     private void SetTime(int field, int extraField, long seconds, uint nanoseconds)
     {
+        // The VFS clamps to what the inode can hold (timestamp_truncate to s_time_min/s_time_max):
+        // a signed 32-bit second without the extra field, up to EXT4_EXTRA_TIMESTAMP_MAX with it.
+        bool extra = Fits(extraField, 4);
+        long max = extra ? ExtraTimestampMax : int.MaxValue;
+        if (seconds <= int.MinValue || seconds >= max)
+        {
+            seconds = Math.Clamp(seconds, int.MinValue, max);
+            nanoseconds = 0;
+        }
+
         W32(field, (uint)(int)seconds);
-        if (Fits(extraField, 4))
+        if (extra)
         {
             uint epoch = (uint)((seconds - (int)seconds) >> 32) & 3;
             W32(extraField, epoch | (Math.Min(nanoseconds, 999_999_999u) << 2));
         }
     }
+
+    /// <summary>EXT4_EXTRA_TIMESTAMP_MAX: ((1 &lt;&lt; 34) - 1) + S32_MIN, the last second the epoch bits reach (2446-05-10).</summary>
+    private const long ExtraTimestampMax = (1L << 34) - 1 + int.MinValue;
 
     private bool Fits(int offset, int size) => offset + size <= L.GoodOldInodeSize + ExtraIsize;
 

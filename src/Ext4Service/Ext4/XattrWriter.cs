@@ -19,12 +19,33 @@ namespace Safemount.Ext4;
 /// <item>a new block is allocated in the inode's group (ext4_xattr_block_set's goal).</item>
 /// </list>
 /// mbcache-style sharing of identical new blocks is not done (valid, only less compact).
+/// <para>
+/// A shared block has several owners, so its inode locks do not cover it: the decision "edit in
+/// place / copy / drop a reference / free" and the refcount change happen under the block's
+/// stripe lock (the kernel's lock_buffer in ext4_xattr_block_set and ext4_xattr_release_block).
+/// Lock order: after the inode lock and the handle, before the allocator's group locks (a copy
+/// allocates its block while holding it); one stripe at a time.
+/// </para>
 /// </summary>
 internal sealed class XattrWriter
 {
-    private readonly Ext4Volume _v;
+    private const int Stripes = 64; // power of two
 
-    public XattrWriter(Ext4Volume volume) => _v = volume;
+    private readonly Ext4Volume _v;
+    private readonly Lock[] _stripes;
+
+    public XattrWriter(Ext4Volume volume)
+    {
+        _v = volume;
+        _stripes = new Lock[Stripes];
+        for (int i = 0; i < Stripes; i++)
+        {
+            _stripes[i] = new Lock();
+        }
+    }
+
+    /// <summary>The stripe lock guarding xattr block <paramref name="block"/>'s refcount and contents.</summary>
+    private Lock StripeOf(ulong block) => _stripes[(int)(block & (Stripes - 1))];
 
     /// <summary>
     /// Sets (<paramref name="value"/> non-null) or removes one xattr of <paramref name="inode"/>
@@ -32,6 +53,20 @@ internal sealed class XattrWriter
     /// whether anything was written (the caller then updates ctime and writes the record).
     /// </summary>
     public Ext4Errno Set(Ext4Transaction tx, Ext4Inode inode, InodeRecord r, byte index, byte[] name, byte[]? value,
+        XattrSetFlags flags, AllocationRights rights, out bool changed)
+    {
+        if (inode.FileAcl == 0)
+        {
+            return SetLocked(tx, inode, r, index, name, value, flags, rights, out changed);
+        }
+
+        lock (StripeOf(inode.FileAcl))
+        {
+            return SetLocked(tx, inode, r, index, name, value, flags, rights, out changed);
+        }
+    }
+
+    private Ext4Errno SetLocked(Ext4Transaction tx, Ext4Inode inode, InodeRecord r, byte index, byte[] name, byte[]? value,
         XattrSetFlags flags, AllocationRights rights, out bool changed)
     {
         var lists = _v.Xattrs.ReadLists(inode, out uint refcount);
@@ -85,7 +120,7 @@ internal sealed class XattrWriter
         {
             if (old != 0)
             {
-                Release(tx, r);
+                ReleaseLocked(tx, r);
             }
 
             return Ext4Errno.None;
@@ -136,11 +171,15 @@ internal sealed class XattrWriter
     {
         if (r.FileAcl != 0)
         {
-            Release(tx, r);
+            lock (StripeOf(r.FileAcl))
+            {
+                ReleaseLocked(tx, r);
+            }
         }
     }
 
-    private void Release(Ext4Transaction tx, InodeRecord r)
+    /// <summary>Drops the inode's reference to its block; the caller holds the block's stripe lock.</summary>
+    private void ReleaseLocked(Ext4Transaction tx, InodeRecord r)
     {
         ulong old = r.FileAcl;
         byte[] b = _v.ReadMetadataBlock(old, $"inode {r.Number} xattr block");

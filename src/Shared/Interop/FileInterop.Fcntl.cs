@@ -9,6 +9,9 @@ public static partial class FileInterop
     public const int F_SETFD = 2;
     public const int FD_CLOEXEC = 1;
 
+    /// <summary>F_DUPFD_CLOEXEC: duplicate to the lowest free fd ≥ arg, close-on-exec set.</summary>
+    public const int F_DUPFD_CLOEXEC = 1030;
+
     [LibraryImport("libc", EntryPoint = "fcntl", SetLastError = true)]
     private static partial int fcntl_(SafeFd fd, int cmd, int arg);
 
@@ -20,5 +23,24 @@ public static partial class FileInterop
         {
             throw ErrnoException.FromLastError("fcntl FD_CLOEXEC");
         }
+    }
+
+    /// <summary>
+    /// fcntl(F_DUPFD_CLOEXEC): a close-on-exec copy numbered at least <paramref name="lowest"/>, so
+    /// a child's dup2 onto a small fd number (0..3) never overwrites another source fd.
+    /// </summary>
+    public static SafeFd DupAbove(SafeFd fd, int lowest)
+    {
+        SafeFd handle = new();
+        int copy = fcntl_(fd, F_DUPFD_CLOEXEC, lowest);
+        if (copy < 0)
+        {
+            Errno e = (Errno)Marshal.GetLastPInvokeError();
+            handle.Dispose();
+            throw new ErrnoException("fcntl F_DUPFD_CLOEXEC", e);
+        }
+
+        Marshal.InitHandle(handle, copy);
+        return handle;
     }
 }

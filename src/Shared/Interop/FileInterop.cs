@@ -20,6 +20,7 @@ public static unsafe partial class FileInterop
     public const int O_PATH = 0x200000;
     public const int O_EXCL = 0x80;
     public const int O_CREAT = 0x40;
+    public const int O_APPEND = 0x400;
 
     public const int AT_FDCWD = -100;
     public const int AT_EMPTY_PATH = 0x1000;

@@ -6,6 +6,8 @@
 # units by systemd-fstab-generator(8) and triggered by an access. While each mount is up it reads
 # the confined service's identity, capabilities and seccomp mode from /proc/PID/status
 # (proc(5)); after each stop it checks that the per-connection service instance is gone.
+# Then (c) with the socket unit disabled: a plain `mount -t safe.ext4` makes the helper start the
+# service as a transient unit over D-Bus, whose settings must match the template's.
 # Every result is a KEY=VALUE line in /safemount-results/results; the test on the host judges them.
 set -u
 results=/safemount-results/results
@@ -16,8 +18,8 @@ rec() { echo "$1=$2" >> "$results"; }
 
 # DynamicUser=yes allocates from 61184..65519 (systemd.exec(5), "DynamicUser=").
 probe_service() {
-    local p=$1 units unit pid status
-    units=$(systemctl list-units --plain --no-legend --state=active 'safemount-ext4@*.service' | cut -d' ' -f1)
+    local p=$1 pattern=${2:-'safemount-ext4@*.service'} units unit pid status
+    units=$(systemctl list-units --plain --no-legend --state=active "$pattern" | cut -d' ' -f1)
     rec "$p-instances" "$(echo "$units" | grep -c .)"
     unit=$(echo "$units" | head -n1)
     pid=$(systemctl show -P MainPID "$unit")
@@ -33,11 +35,12 @@ probe_service() {
     done < "$status"
 }
 
-# Waits until no safemount-ext4@ instance is loaded (CollectMode=inactive-or-failed unloads it).
+# Waits until no safemount-ext4@ instance (or units matching $2) is loaded
+# (CollectMode=inactive-or-failed unloads it).
 wait_instances_gone() {
-    local i n
+    local i n pattern=${2:-'safemount-ext4@*.service'}
     for i in $(seq 1 100); do
-        n=$(systemctl list-units --plain --no-legend --all 'safemount-ext4@*.service' | grep -c .)
+        n=$(systemctl list-units --plain --no-legend --all "$pattern" | grep -c .)
         [ "$n" -eq 0 ] && break
         sleep 0.1
     done
@@ -103,7 +106,37 @@ rec b-stop-exit $?
 rec b-mounted-after-stop "$(findmnt -n /mnt/auto | grep -c .)"
 wait_instances_gone b
 
+# (c) no socket unit: the helper finds no socket and starts the service as a transient unit
+# through systemd's D-Bus API (org.freedesktop.systemd1.Manager.StartTransientUnit) with the
+# template's hardening. Every setting of the template ([Unit] and [Service], minus the three the
+# transient unit replaces) must read back the same from `systemctl show` for both units.
+systemctl disable --now safemount-ext4.socket
+rec c-socket-gone "$([ -e /run/safemount/ext4.sock ] && echo no || echo yes)"
+mkdir -p /mnt/transient
+mount -t safe.ext4 -o ro -v "$LOOP" /mnt/transient > /tmp/c-mount.out 2>&1
+rec c-mount-exit $?
+cat /tmp/c-mount.out
+rec c-launcher "$(grep -o 'launcher: [a-z ]*' /tmp/c-mount.out | head -n1)"
+rec c-fstype "$(findmnt -n -o FSTYPE /mnt/transient)"
+rec c-sha256 "$(sha256sum "/mnt/transient/$FILE" | cut -d' ' -f1)"
+probe_service c 'safemount-ext4-*.service'
+transient=$(systemctl list-units --plain --no-legend --state=active 'safemount-ext4-*.service' | cut -d' ' -f1 | head -n1)
+rec c-transient "$(systemctl show -P Transient "$transient")"
+template=/etc/systemd/system/safemount-ext4@.service
+props=$(grep -E '^[A-Za-z]+=' "$template" | cut -d= -f1 | grep -vxE 'Description|ExecStart|StandardInput' | sort -u | sed 's/^/-p /' | tr '\n' ' ')
+# shellcheck disable=SC2086
+systemctl show $props "$transient" | sort > /tmp/c-transient.props
+# shellcheck disable=SC2086
+systemctl show $props safemount-ext4@probe.service | sort > /tmp/c-template.props
+rec c-props-compared "$(grep -c . /tmp/c-template.props)"
+rec c-props-differing "$(diff /tmp/c-template.props /tmp/c-transient.props | grep -c '^[<>]')"
+diff /tmp/c-template.props /tmp/c-transient.props
+umount /mnt/transient
+rec c-umount-exit $?
+rec c-mounted-after-stop "$(findmnt -n /mnt/transient | grep -c .)"
+wait_instances_gone c 'safemount-ext4-*.service'
+
 echo "--- journal of the safemount units ---"
-journalctl --no-pager -o short-monotonic -u safemount-ext4.socket -u 'safemount-ext4@*' -u mnt-unit.mount -u mnt-auto.mount -u mnt-auto.automount
+journalctl --no-pager -o short-monotonic -u safemount-ext4.socket -u 'safemount-ext4@*' -u 'safemount-ext4-*' -u mnt-unit.mount -u mnt-auto.mount -u mnt-auto.automount
 rec done yes
 exit 0

@@ -13,20 +13,21 @@ out=$3
 helperdir=$4
 seed=$5
 here=$(cd "$(dirname "$0")" && pwd)
-mkdir -p "$out/wk" "$out/ws" "$out/k" "$out/s" "$out/ss"
+mkdir -p "$out/w" "$out/k" "$out/s" "$out/ss"
 cleanup() {
-    for d in ws wk ss s k; do umount "$out/$d" 2>/dev/null || true; done
+    for d in w ss s k; do umount "$out/$d" 2>/dev/null || true; done
     umount /usr/sbin 2>/dev/null || true
 }
 trap cleanup EXIT
 mount -t overlay overlay -o "lowerdir=$helperdir:/usr/sbin" /usr/sbin
-mount -o loop "$imgk" "$out/wk"
-python3 "$here/difftest-populate.py" populate "$out/wk" "$seed" > "$out/populate-kernel.txt"
-umount "$out/wk"
-mount -t safe.ext4 -o rw "$imgs" "$out/ws"
-grep " $out/ws " /proc/self/mountinfo > "$out/mountinfo-rw"
-python3 "$here/difftest-populate.py" populate "$out/ws" "$seed" > "$out/populate-safe.txt"
-umount "$out/ws"
+# Both writers use the same mount point: the workload writes absolute symlink targets.
+mount -o loop "$imgk" "$out/w"
+python3 "$here/difftest-populate.py" populate "$out/w" "$seed" > "$out/populate-kernel.txt"
+umount "$out/w"
+mount -t safe.ext4 -o rw "$imgs" "$out/w"
+grep " $out/w " /proc/self/mountinfo > "$out/mountinfo-rw"
+python3 "$here/difftest-populate.py" populate "$out/w" "$seed" > "$out/populate-safe.txt"
+umount "$out/w"
 mount -o ro,loop "$imgk" "$out/k"
 mount -o ro,loop "$imgs" "$out/s"
 mount -t safe.ext4 -o ro "$imgs" "$out/ss"

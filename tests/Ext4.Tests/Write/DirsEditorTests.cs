@@ -15,15 +15,25 @@ public class DirsEditorTests
 {
     private const uint Self = 12;
     private const uint Parent = 2;
+    private const uint InodeSeed = 0xC0FFEE00;
     private static readonly uint[] Seed = [0x11223344, 0x55667788, 0x99aabbcc, 0xddeeff00];
 
     private static DirectoryEditorParams Params(bool csum, bool dirIndex, int maxLevels = 2, byte hashVersion = DirHash.DX_HASH_HALF_MD4, bool unsignedHash = false) =>
-        new(csum, 0xC0FFEE00u, dirIndex, Indexed: false, hashVersion, unsignedHash, Seed, maxLevels);
+        new(csum, InodeSeed, dirIndex, Indexed: false, hashVersion, unsignedHash, Seed, maxLevels);
 
     private static DirsMemoryBlocks NewDir(int bs, bool csum)
     {
         var blocks = new DirsMemoryBlocks(bs);
-        Assert.That(blocks.TryAppend(b => DirectoryBlock.InitDotDot(b, Self, Parent, filetype: true, csum), out uint lblk), Is.True);
+        Assert.That(blocks.TryAppend(
+            b =>
+            {
+                DirectoryBlock.InitDotDot(b, Self, Parent, filetype: true, csum);
+                if (csum)
+                {
+                    DirectoryBlock.SetChecksum(b, InodeSeed);
+                }
+            },
+            out uint lblk), Is.True);
         Assert.That(lblk, Is.Zero);
         return blocks;
     }
@@ -119,7 +129,13 @@ public class DirsEditorTests
     public void FirstRecordRemovalKeepsItsRecordAndSlackIsReused()
     {
         var blocks = new DirsMemoryBlocks(1024);
-        Assert.That(blocks.TryAppend(b => DirectoryBlock.InitEmpty(b, csum: true), out _), Is.True);
+        Assert.That(blocks.TryAppend(
+            b =>
+            {
+                DirectoryBlock.InitEmpty(b, csum: true);
+                DirectoryBlock.SetChecksum(b, InodeSeed);
+            },
+            out _), Is.True);
         var ed = new DirectoryEditor(blocks, Params(true, false));
         Assert.That(ed.Add("first"u8, 20, 1), Is.EqualTo(DirEditResult.Ok));
         Assert.That(ed.Add("second"u8, 21, 1), Is.EqualTo(DirEditResult.Ok));

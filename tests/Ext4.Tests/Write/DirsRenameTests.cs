@@ -39,6 +39,9 @@ public class DirsRenameTests
             Assert.That(v.Rename(a.Number, "f1"u8, b.Number, "emptydir"u8, RenameFlags.None), Is.EqualTo(Ext4Errno.EISDIR));
             Assert.That(v.Rename(a.Number, "moved"u8, b.Number, "f2"u8, RenameFlags.None), Is.EqualTo(Ext4Errno.ENOTDIR));
             Assert.That(v.Rename(root, "b"u8, a.Number, "moved"u8, RenameFlags.None), Is.EqualTo(Ext4Errno.ENOTEMPTY));
+            Assert.That(v.Rename(moved.Number, "inside"u8, a.Number, "moved"u8, RenameFlags.None), Is.EqualTo(Ext4Errno.ENOTEMPTY), "over its own parent");
+            Assert.That(v.Rename(moved.Number, "inside"u8, root, "a"u8, RenameFlags.None), Is.EqualTo(Ext4Errno.ENOTEMPTY), "over an ancestor");
+            Assert.That(v.Rename(moved.Number, "inside"u8, root, "a"u8, RenameFlags.Exchange), Is.EqualTo(Ext4Errno.EINVAL), "exchange with an ancestor");
             Assert.That(v.Rename(a.Number, "f1"u8, b.Number, "zz"u8, RenameFlags.Exchange), Is.EqualTo(Ext4Errno.ENOENT));
             Assert.That(v.Rename(a.Number, "f1"u8, b.Number, "zz"u8, RenameFlags.Exchange | RenameFlags.NoReplace), Is.EqualTo(Ext4Errno.EINVAL));
             Assert.That(v.Rename(b.Number, "f2"u8, b.Number, "f2-link"u8, RenameFlags.None), Is.EqualTo(Ext4Errno.None), "two names of one inode: nothing happens");

@@ -144,6 +144,49 @@ public class XattrVolumeTests
         Assert.That(Tool.Debugfs(image.ImagePath, $"testb {block}"), Does.Contain("not in use"));
     }
 
+    [Test]
+    public void ManyOwnersOfOneBlockCopyAtOnce()
+    {
+        if (!DirsKernel.IsRoot)
+        {
+            Assert.Ignore("needs root to mount");
+        }
+
+        const int files = 24;
+        using var image = TestImage.Build(src =>
+        {
+            for (int i = 0; i < files; i++)
+            {
+                File.WriteAllText(Path.Combine(src, $"s{i}"), "s");
+            }
+        }, "32M", "-b", "1024", "-I", "128", "-O", "metadata_csum");
+        string mnt = image.Scratch("rw");
+        Directory.CreateDirectory(mnt);
+        var r = Tool.Run("unshare", ["-m", "--propagation", "private", "sh", "-c",
+            $"mount -o loop '{image.ImagePath}' '{mnt}' && for f in '{mnt}'/s*; do setfattr -n user.shared -v same \"$f\" || exit 1; done; rc=$?; umount '{mnt}'; exit $rc"]);
+        Assert.That(r.ExitCode, Is.Zero, r.Stderr);
+        using (var opened = image.OpenWritable())
+        {
+            var v = opened.Volume;
+            var inos = Enumerable.Range(0, files).Select(i => Ino(v, $"s{i}")).ToArray();
+            ulong shared = v.ReadInode(inos[0]).FileAcl;
+            v.Xattrs.ReadLists(v.ReadInode(inos[0]), out uint refcount);
+            Assert.That(refcount, Is.EqualTo((uint)files), "the kernel shared one block among all");
+            var errors = new System.Collections.Concurrent.ConcurrentBag<Ext4Errno>();
+            Parallel.For(0, files, new ParallelOptions { MaxDegreeOfParallelism = 4 }, i =>
+                errors.Add(v.SetXattr(inos[i], "user.own", System.Text.Encoding.ASCII.GetBytes($"value {i}"), XattrSetFlags.None)));
+            Assert.That(errors, Is.All.EqualTo(Ext4Errno.None));
+            int stillShared = inos.Count(i => v.ReadInode(i).FileAcl == shared);
+            Assert.That(stillShared, Is.LessThanOrEqualTo(1), "every owner but possibly the last copied");
+        }
+
+        AssertClean(image);
+        string got = Kernel(image, "for f in \"$M\"/s*; do getfattr -n user.own --only-values \"$f\"; echo; getfattr -n user.shared --only-values \"$f\"; echo; done");
+        var lines = got.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines.Count(l => l == "same"), Is.EqualTo(files));
+        Assert.That(lines.Where(l => l.StartsWith("value ", StringComparison.Ordinal)).Order(), Is.EquivalentTo(Enumerable.Range(0, files).Select(i => $"value {i}")));
+    }
+
     private static byte[] Acl(params (ushort Tag, ushort Perm, uint Id)[] entries)
     {
         var b = new byte[4 + (8 * entries.Length)];

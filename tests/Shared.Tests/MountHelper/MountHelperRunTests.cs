@@ -44,10 +44,17 @@ public sealed class MountHelperRunTests
         Directory.Delete(_dir, recursive: true);
     }
 
-    private (int Code, string Err) RunHelper(params string[] extra)
+    private (int Code, string Err) RunHelper(params string[] extra) => RunHelperWith(null, extra);
+
+    private (int Code, string Err) RunHelperWith(string? servicePath, params string[] extra)
     {
         StringWriter err = new();
-        MountHelperApp app = new(TextWriter.Null, err, name => name == MountHelperApp.SocketVariable ? _socketPath : null)
+        MountHelperApp app = new(TextWriter.Null, err, name => name switch
+        {
+            MountHelperApp.SocketVariable => _socketPath,
+            MountHelperApp.ServiceVariable => servicePath,
+            _ => null,
+        })
         {
             Timeouts = new ProtocolTimeouts { Step = TimeSpan.FromSeconds(5), MountReply = TimeSpan.FromSeconds(5), Ready = TimeSpan.FromSeconds(5) },
         };
@@ -180,13 +187,36 @@ public sealed class MountHelperRunTests
     }
 
     [Test]
-    public void MissingSocketExits32()
+    public void MissingSocketAndMissingServiceBinaryExits32()
     {
+        if (Directory.Exists("/run/systemd/system"))
+        {
+            Assert.Ignore("systemd is init here: a missing socket starts a transient unit instead of a direct spawn");
+        }
+
+        // No socket: the helper starts the service itself, and the binary it is told to start is missing.
         _listener!.Dispose();
         File.Delete(_socketPath);
-        (int code, string err) = RunHelper();
+        string missing = Path.Combine(_dir, "no-such-service");
+        (int code, string err) = RunHelperWith(missing);
         Assert.That(code, Is.EqualTo(32));
-        Assert.That(err, Does.StartWith($"mount.safe.ext4: {_image}: cannot reach the safemount-ext4 service at {_socketPath}"));
+        Assert.That(err, Does.StartWith($"mount.safe.ext4: {_image}: cannot start the safemount-ext4 service {missing}: posix_spawn {missing}: No such file or directory (ENOENT)"));
+    }
+
+    [Test]
+    public void SocketWithoutListenerAndMissingServiceBinaryExits32()
+    {
+        if (Directory.Exists("/run/systemd/system"))
+        {
+            Assert.Ignore("systemd is init here: a refused connection starts a transient unit instead of a direct spawn");
+        }
+
+        // A socket file nobody listens on (ECONNREFUSED) is treated like an absent one.
+        _listener!.Dispose();
+        string missing = Path.Combine(_dir, "no-such-service");
+        (int code, string err) = RunHelperWith(missing);
+        Assert.That(code, Is.EqualTo(32));
+        Assert.That(err, Does.Contain($"cannot start the safemount-ext4 service {missing}"));
     }
 
     [Test]

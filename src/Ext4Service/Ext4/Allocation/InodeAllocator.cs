@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using Safemount.Ext4.Format;
 
 namespace Safemount.Ext4.Allocation;
@@ -114,7 +113,7 @@ internal sealed class InodeAllocator
     }
 
     /// <summary>A random i_generation (the kernel uses get_random_u32 via s_next_generation's successor).</summary>
-    public static uint NewGeneration() => BitConverter.ToUInt32(RandomNumberGenerator.GetBytes(4));
+    public static uint NewGeneration() => (uint)Random.Shared.NextInt64(0, 1L << 32);
 
     /// <summary>
     /// Groups to try, best first (a heuristic read of the counters without group locks; the
@@ -146,7 +145,7 @@ internal sealed class InodeAllocator
 
             ulong avgInodes = freeInodes / groups;
             ulong avgBlocks = freeBlocks / groups;
-            uint startAt = (uint)RandomNumberGenerator.GetInt32((int)Math.Min(groups, int.MaxValue));
+            uint startAt = (uint)Random.Shared.Next((int)Math.Min(groups, int.MaxValue));
             uint best = uint.MaxValue;
             for (uint i = 0; i < groups; i++)
             {
