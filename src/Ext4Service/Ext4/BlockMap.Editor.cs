@@ -295,11 +295,8 @@ internal static partial class BlockMap
             return Ext4Errno.None;
         }
 
-        private void FreeIndirect(Ext4Transaction tx, ulong block)
-        {
-            tx.Forget(block);
-            FreeData(tx, block, 1);
-        }
+        /// <summary>An indirect block counts in i_blocks like data; FreeData forgets its cached versions.</summary>
+        private void FreeIndirect(Ext4Transaction tx, ulong block) => FreeData(tx, block, 1);
 
         private void QueueFree(Ext4Transaction tx, ulong block)
         {

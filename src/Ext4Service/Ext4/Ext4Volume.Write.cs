@@ -8,8 +8,8 @@ namespace Safemount.Ext4;
 /// writes the inode record once at the end; FileData and the mapping editors do the work.
 /// Expected failures come back as <see cref="Ext4Errno"/>: EROFS on a volume that cannot be
 /// written (read-only, or bigalloc, whose cluster allocation is not implemented), EISDIR /
-/// EINVAL for an inode that is not a regular file, EOPNOTSUPP for inline-data files (their
-/// conversion to blocks is not implemented), EFBIG, ENOSPC.
+/// EINVAL for an inode that is not a regular file, EFBIG, ENOSPC. An inline-data file is
+/// converted to blocks before any of these changes it (FileData.ConvertInline).
 /// </summary>
 public sealed partial class Ext4Volume
 {
@@ -35,14 +35,15 @@ public sealed partial class Ext4Volume
 
         using var held = InodeLocks.Acquire(ino, exclusive: true);
         using var tx = Begin();
-        var err = OpenRegular(ino, out var r);
+        var rights = RightsOf(callerUid, callerGid);
+        var err = OpenRegular(tx, ino, rights, out var r, out bool converted);
         if (err != Ext4Errno.None)
         {
             return err;
         }
 
-        err = FileData.Write(tx, r, offset, data, RightsOf(callerUid, callerGid), out written);
-        if (written > 0)
+        err = FileData.Write(tx, r, offset, data, rights, out written);
+        if (written > 0 || converted)
         {
             var (s, ns) = Now();
             r.SetMtime(s, ns);
@@ -55,8 +56,9 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// Sets the size of regular file <paramref name="ino"/> (truncate down frees the blocks
-    /// past the new end and zeroes the rest of the last block; up leaves a hole); mtime and
-    /// ctime change when the size does.
+    /// past the new end and zeroes the rest of the last block; up leaves a hole; an unchanged
+    /// size still drops preallocated blocks past EOF, as ext4_setattr); mtime and ctime change
+    /// when the size does.
     /// </summary>
     public Ext4Errno SetSize(uint ino, long size)
     {
@@ -72,23 +74,23 @@ public sealed partial class Ext4Volume
 
         using var held = InodeLocks.Acquire(ino, exclusive: true);
         using var tx = Begin();
-        var err = OpenRegular(ino, out var r);
+        var err = OpenRegular(tx, ino, AllocationRights.User, out var r, out bool converted);
         if (err != Ext4Errno.None)
         {
             return err;
         }
 
-        if (size == r.Size)
-        {
-            return Ext4Errno.None;
-        }
-
+        bool resized = size != r.Size;
         err = FileData.SetSize(tx, r, size);
-        if (err == Ext4Errno.None)
+        if (err == Ext4Errno.None && resized)
         {
             var (s, ns) = Now();
             r.SetMtime(s, ns);
             r.SetCtime(s, ns);
+        }
+
+        if (err == Ext4Errno.None || converted)
+        {
             WriteInode(tx, r);
         }
 
@@ -109,18 +111,23 @@ public sealed partial class Ext4Volume
 
         using var held = InodeLocks.Acquire(ino, exclusive: true);
         using var tx = Begin();
-        var err = OpenRegular(ino, out var r);
+        var rights = RightsOf(callerUid, callerGid);
+        var err = OpenRegular(tx, ino, rights, out var r, out bool converted);
         if (err != Ext4Errno.None)
         {
             return err;
         }
 
-        err = FileData.Fallocate(tx, r, mode, offset, length, RightsOf(callerUid, callerGid), out bool changed);
+        err = FileData.Fallocate(tx, r, mode, offset, length, rights, out bool changed);
         if (changed)
         {
             var (s, ns) = Now();
             r.SetMtime(s, ns);
             r.SetCtime(s, ns);
+        }
+
+        if (changed || converted)
+        {
             WriteInode(tx, r);
         }
 
@@ -141,10 +148,15 @@ public sealed partial class Ext4Volume
         return FileData.Seek(ReadInode(ino), offset, data: false, out result);
     }
 
-    /// <summary>A mutable copy of regular file <paramref name="ino"/>, or why it cannot be edited as one.</summary>
-    private Ext4Errno OpenRegular(uint ino, out InodeRecord record)
+    /// <summary>
+    /// A mutable copy of regular file <paramref name="ino"/>, or why it cannot be edited as one.
+    /// An inline-data file is converted to a block-mapped one first (in the record; the caller
+    /// writes it when the operation succeeds).
+    /// </summary>
+    private Ext4Errno OpenRegular(Ext4Transaction tx, uint ino, AllocationRights rights, out InodeRecord record, out bool converted)
     {
         record = null!;
+        converted = false;
         var inode = ReadInode(ino);
         if (inode.IsDirectory)
         {
@@ -156,12 +168,14 @@ public sealed partial class Ext4Volume
             return Ext4Errno.EINVAL;
         }
 
-        if (inode.HasInlineData)
+        record = InodeRecord.From(this, inode);
+        if (!inode.HasInlineData)
         {
-            return Ext4Errno.EOPNOTSUPP;
+            return Ext4Errno.None;
         }
 
-        record = InodeRecord.From(this, inode);
-        return Ext4Errno.None;
+        var err = FileData.ConvertInline(tx, inode, record, rights);
+        converted = err == Ext4Errno.None;
+        return err;
     }
 }

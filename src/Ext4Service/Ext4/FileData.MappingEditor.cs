@@ -74,9 +74,19 @@ internal sealed partial class FileData
             return InodeGoal(V, Record.Number, Record.Mode);
         }
 
-        /// <summary>Frees data blocks through the volume's allocator and takes them out of i_blocks.</summary>
+        /// <summary>
+        /// Frees data blocks through the volume's allocator and takes them out of i_blocks. Each
+        /// is forgotten by the cache first: a directory's or slow symlink's data blocks are
+        /// metadata and may hold a dirty version that a later Sync would write over whatever the
+        /// block is reallocated to (the kernel's bforget on freed metadata).
+        /// </summary>
         protected void FreeData(Ext4Transaction tx, ulong start, uint count)
         {
+            for (uint i = 0; i < count; i++)
+            {
+                tx.Forget(start + i);
+            }
+
             V.BlockAllocator.Free(tx, start, count);
             BlocksDelta -= count;
         }

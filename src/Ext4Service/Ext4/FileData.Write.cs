@@ -14,16 +14,19 @@ namespace Safemount.Ext4;
 /// </summary>
 internal sealed partial class FileData
 {
-    public const int FALLOC_FL_KEEP_SIZE = 0x01;
-    public const int FALLOC_FL_PUNCH_HOLE = 0x02;
-    public const int FALLOC_FL_ZERO_RANGE = 0x10;
+    /// <summary>
+    /// An editor for the inode's mapping format. i_block must be a mapping: never call this for
+    /// an inline-data inode or a fast symlink (their i_block holds bytes, not block numbers).
+    /// </summary>
+    internal MappingEditor OpenEditor(InodeRecord r)
+    {
+        if ((r.Flags & InodeLayout.EXT4_INLINE_DATA_FL) != 0)
+        {
+            throw new InvalidOperationException($"inode {r.Number} has inline data: i_block is not a block mapping");
+        }
 
-    /// <summary>PAGE_SIZE: ext4_punch_hole extends a range past EOF to the end of EOF's page.</summary>
-    private const long PageSize = 4096;
-
-    /// <summary>An editor for the inode's mapping format.</summary>
-    internal MappingEditor OpenEditor(InodeRecord r) =>
-        (r.Flags & InodeLayout.EXT4_EXTENTS_FL) != 0 ? new ExtentTree.Editor(_v, r) : new BlockMap.Editor(_v, r);
+        return (r.Flags & InodeLayout.EXT4_EXTENTS_FL) != 0 ? new ExtentTree.Editor(_v, r) : new BlockMap.Editor(_v, r);
+    }
 
     /// <summary>
     /// s_maxbytes (extents, ext4_max_size) or s_bitmap_maxbytes (block maps, ext4_max_bitmap_size):
@@ -150,9 +153,11 @@ internal sealed partial class FileData
     }
 
     /// <summary>
-    /// Sets i_size (ext4_setattr's size change). Down: the tail of the new last block is
+    /// Sets i_size (ext4_setattr's size change; also how a directory's or slow symlink's blocks
+    /// are released: size 0 frees them all). Down: the tail of the new last block is
     /// zeroed on disk (ext4_block_truncate_page) and every block from the next one on is
-    /// freed, preallocated blocks past EOF included (ext4_truncate). Up: the old last block's
+    /// freed, preallocated blocks past EOF included (ext4_truncate; also when the size does not
+    /// change, so SetSize(r, r.Size) drops preallocation past EOF). Up: the old last block's
     /// bytes past the old EOF are zeroed; the new range is a hole.
     /// </summary>
     public Ext4Errno SetSize(Ext4Transaction tx, InodeRecord r, long size)
@@ -163,10 +168,12 @@ internal sealed partial class FileData
             return Ext4Errno.EFBIG;
         }
 
-        if (size < r.Size)
+        if (size <= r.Size)
         {
+            // Also at an unchanged size: blocks past EOF (KEEP_SIZE preallocation) go, as
+            // ext4_setattr calls ext4_truncate whenever the new size is not larger.
             int bits = _v.BlockSizeBits;
-            if ((size & (_v.BlockSize - 1)) != 0)
+            if (size < r.Size && (size & (_v.BlockSize - 1)) != 0)
             {
                 ZeroInBlock(tx, ed, size, ((size >> bits) + 1) << bits);
             }
@@ -190,137 +197,6 @@ internal sealed partial class FileData
 
         ApplyBlocks(r, ed);
         r.Size = size;
-        return Ext4Errno.None;
-    }
-
-    /// <summary>
-    /// fallocate(2) modes the kernel's ext4_fallocate supports: 0 and KEEP_SIZE allocate
-    /// unwritten extents over the holes of the range (extents only); PUNCH_HOLE|KEEP_SIZE zeroes
-    /// the partial blocks at the edges and frees the whole blocks between (both formats);
-    /// ZERO_RANGE (optionally KEEP_SIZE, extents only) turns the whole blocks of the range into
-    /// unwritten extents, allocating holes, and zeroes the partial edges. Without KEEP_SIZE the
-    /// file grows to the end of the range. EOPNOTSUPP for other modes, PUNCH_HOLE without
-    /// KEEP_SIZE, or preallocation on a block-mapped file; EINVAL for an empty or negative range.
-    /// </summary>
-    public Ext4Errno Fallocate(Ext4Transaction tx, InodeRecord r, int mode, long offset, long length, AllocationRights rights, out bool changed)
-    {
-        changed = false;
-        const int known = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
-        if ((mode & ~known) != 0 || ((mode & FALLOC_FL_PUNCH_HOLE) != 0 && mode != (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE)))
-        {
-            return Ext4Errno.EOPNOTSUPP;
-        }
-
-        if (offset < 0 || length <= 0)
-        {
-            return Ext4Errno.EINVAL;
-        }
-
-        var ed = OpenEditor(r);
-        long max = MaxFileSize(ed.SupportsUnwritten);
-        if (length > max - offset)
-        {
-            return Ext4Errno.EFBIG;
-        }
-
-        if ((mode & FALLOC_FL_PUNCH_HOLE) != 0)
-        {
-            return Punch(tx, r, ed, offset, length, out changed);
-        }
-
-        if (!ed.SupportsUnwritten)
-        {
-            return Ext4Errno.EOPNOTSUPP;
-        }
-
-        int bits = _v.BlockSizeBits;
-        long end = offset + length;
-        uint first = (uint)(offset >> bits);
-        uint last = (uint)((end - 1) >> bits);
-        bool keep = (mode & FALLOC_FL_KEEP_SIZE) != 0;
-        var fresh = new List<(uint Logical, ulong Physical, uint Count, bool Allocated)>();
-        var err = MapRange(tx, ed, first, last, unwritten: true, convert: false, rights, fresh, out uint stop);
-        if ((mode & FALLOC_FL_ZERO_RANGE) != 0 && err == Ext4Errno.None)
-        {
-            // Whole blocks become unwritten; partial edges keep their mapping and get zeros.
-            ulong fullFrom = ((ulong)offset + _v.BlockSize - 1) >> bits;
-            ulong fullTo = (ulong)end >> bits;
-            if (fullTo > fullFrom)
-            {
-                ed.SetUnwritten((uint)fullFrom, fullTo - fullFrom, unwritten: true, new List<ExtentTree.Extent>());
-            }
-        }
-
-        var commit = ed.Commit(tx);
-        if (commit != Ext4Errno.None)
-        {
-            FreeAllocated(tx, fresh);
-            return commit;
-        }
-
-        long doneEnd = err == Ext4Errno.None ? end : Math.Min(end, (long)stop << bits);
-        if ((mode & FALLOC_FL_ZERO_RANGE) != 0 && err == Ext4Errno.None)
-        {
-            ZeroEdges(tx, ed, offset, end);
-        }
-
-        if (!keep && doneEnd > r.Size)
-        {
-            ZeroTailPastEof(tx, r, ed, doneEnd);
-            r.Size = doneEnd;
-        }
-
-        ApplyBlocks(r, ed);
-        changed = true;
-        return err;
-    }
-
-    /// <summary>
-    /// lseek SEEK_DATA / SEEK_HOLE over <paramref name="inode"/>: unwritten extents count as
-    /// holes (as iomap does with no cached pages), EOF is a hole, inline data is all data.
-    /// ENXIO when <paramref name="offset"/> is at or past EOF, or, for SEEK_DATA, when no data follows.
-    /// </summary>
-    public Ext4Errno Seek(Ext4Inode inode, long offset, bool data, out long result)
-    {
-        result = 0;
-        if (offset < 0 || offset >= inode.Size)
-        {
-            return Ext4Errno.ENXIO;
-        }
-
-        if (inode.HasInlineData)
-        {
-            result = data ? offset : inode.Size;
-            return Ext4Errno.None;
-        }
-
-        int bits = _v.BlockSizeBits;
-        ulong blocks = ((ulong)inode.Size + _v.BlockSize - 1) >> bits;
-        ulong lblk = (ulong)offset >> bits;
-        while (lblk < blocks)
-        {
-            var run = Map(inode, (uint)lblk, (uint)Math.Min(blocks - lblk, uint.MaxValue));
-            bool isData = run.Kind == BlockRunKind.Mapped;
-            if (isData == data)
-            {
-                result = Math.Max(offset, (long)(lblk << bits));
-                if (!data && result > inode.Size)
-                {
-                    result = inode.Size;
-                }
-
-                return Ext4Errno.None;
-            }
-
-            lblk += run.Length;
-        }
-
-        if (data)
-        {
-            return Ext4Errno.ENXIO;
-        }
-
-        result = inode.Size;
         return Ext4Errno.None;
     }
 
@@ -430,41 +306,6 @@ internal sealed partial class FileData
 
         stop = (uint)Math.Min(l, (ulong)last + 1);
         return err;
-    }
-
-    /// <summary>ext4_punch_hole with KEEP_SIZE: edges zeroed, whole blocks unmapped and freed; nothing at or past EOF's page.</summary>
-    private Ext4Errno Punch(Ext4Transaction tx, InodeRecord r, MappingEditor ed, long offset, long length, out bool changed)
-    {
-        changed = false;
-        if (offset >= r.Size)
-        {
-            return Ext4Errno.None;
-        }
-
-        long end = offset + length;
-        if (end > r.Size)
-        {
-            end = (r.Size + PageSize - 1) / PageSize * PageSize;
-        }
-
-        int bits = _v.BlockSizeBits;
-        ulong fullFrom = ((ulong)offset + _v.BlockSize - 1) >> bits;
-        ulong fullTo = (ulong)end >> bits;
-        ZeroEdges(tx, ed, offset, end);
-        if (fullTo > fullFrom && fullFrom < ed.LogicalLimit)
-        {
-            ed.Remove(tx, (uint)fullFrom, Math.Min(fullTo, ed.LogicalLimit) - fullFrom);
-        }
-
-        var err = ed.Commit(tx);
-        if (err != Ext4Errno.None)
-        {
-            return err;
-        }
-
-        ApplyBlocks(r, ed);
-        changed = true;
-        return Ext4Errno.None;
     }
 
     /// <summary>Zeroes, on disk, the parts of [offset, end) that only partly cover a block (the whole blocks are the caller's).</summary>

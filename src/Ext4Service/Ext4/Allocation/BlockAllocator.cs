@@ -19,6 +19,13 @@ internal sealed class BlockAllocator
     /// <summary>Group locks are striped: group g uses _locks[g % length]. A stripe guards all its groups.</summary>
     private const int MaxLockStripes = 1024;
 
+    /// <summary>
+    /// Pass 1 gives up on a full-length run after reading this many bitmaps of groups that had
+    /// enough free blocks in total (mballoc bounds its scans through its buddy cache; here the
+    /// bound keeps one allocation from reading every bitmap of a large fragmented volume).
+    /// </summary>
+    private const int MaxFullRunScans = 32;
+
     private readonly Ext4Volume _v;
     private readonly object[] _locks;
     private readonly bool _hasGroupCsum;
@@ -49,8 +56,8 @@ internal sealed class BlockAllocator
     /// caller's reserve rights allow (ext4_mb_new_blocks halves until ext4_claim_free_clusters
     /// succeeds; here cut exactly); then pass 1 scans the groups from the goal's group and takes
     /// the goal block's free run in its own group or else a run of the full length; pass 2
-    /// takes the longest run of the first group with any free block. Returns ENOSPC when
-    /// nothing can be had.
+    /// takes the longest run of the first group with any free block. A request is at most one
+    /// group long. Returns ENOSPC when nothing can be had.
     /// </summary>
     public Ext4Errno Allocate(Ext4Transaction tx, ulong goal, uint wanted, AllocationRights rights, out ulong start, out uint count)
     {
@@ -70,7 +77,8 @@ internal sealed class BlockAllocator
             return Ext4Errno.ENOSPC;
         }
 
-        wanted = (uint)Math.Min(wanted, allowed);
+        // One run never spans groups; a request larger than a group is served a group at a time.
+        wanted = (uint)Math.Min(Math.Min(wanted, allowed), _v.Sb.s_blocks_per_group);
         var sb = _v.Sb;
         uint groups = (uint)_v.Groups.Length;
         uint goalGroup = 0;
@@ -83,13 +91,19 @@ internal sealed class BlockAllocator
 
         for (int pass = 1; pass <= 2; pass++)
         {
+            int examined = 0;
             for (uint i = 0; i < groups; i++)
             {
                 uint g = (goalGroup + i) % groups;
                 int bit = g == goalGroup ? goalBit : 0;
-                if (TryAllocateInGroup(tx, g, bit, wanted, fullOnly: pass == 1, mayTakeGoalRun: pass == 1 && g == goalGroup, out start, out count))
+                if (TryAllocateInGroup(tx, g, bit, wanted, fullOnly: pass == 1, mayTakeGoalRun: pass == 1 && g == goalGroup, out start, out count, out bool looked))
                 {
                     return Ext4Errno.None;
+                }
+
+                if (pass == 1 && looked && ++examined >= MaxFullRunScans)
+                {
+                    break;
                 }
             }
         }
@@ -129,10 +143,11 @@ internal sealed class BlockAllocator
     }
 
     private bool TryAllocateInGroup(Ext4Transaction tx, uint g, int goalBit, uint wanted, bool fullOnly, bool mayTakeGoalRun,
-        out ulong start, out uint count)
+        out ulong start, out uint count, out bool looked)
     {
         start = 0;
         count = 0;
+        looked = false;
         var (first, inGroup) = BlockGroupInit.GroupSpan(_v.Sb, g);
         lock (GroupLock(g))
         {
@@ -144,6 +159,7 @@ internal sealed class BlockAllocator
 
             bool uninit = _hasGroupCsum && (c.Flags & GroupDescriptor.EXT4_BG_BLOCK_UNINIT) != 0;
             byte[] bitmap = LoadBitmap(g, c, uninit);
+            looked = true;
             var (s, n) = Bitmap.FindFreeRun(bitmap, goalBit, (int)inGroup, (int)wanted);
             if (s < 0)
             {

@@ -115,20 +115,34 @@ internal sealed class InodeAllocator
     /// <summary>A random i_generation (the kernel uses get_random_u32 via s_next_generation's successor).</summary>
     public static uint NewGeneration() => (uint)Random.Shared.NextInt64(0, 1L << 32);
 
+    /// <summary>
+    /// Groups to try, best first (a heuristic read of the counters without group locks; the
+    /// allocation itself rechecks under the lock). Counters are read lazily: only the Orlov
+    /// case needs every group's (for the averages).
+    /// </summary>
     private IEnumerable<uint> Candidates(bool isDir, uint parent, uint parentGroup, uint groups)
     {
-        var counters = new GroupCounters[groups];
-        ulong freeInodes = 0, freeBlocks = 0;
-        for (uint g = 0; g < groups; g++)
+        var counters = new Dictionary<uint, GroupCounters>();
+        GroupCounters C(uint g)
         {
-            counters[g] = _v.ReadGroupCounters(g);
-            freeInodes += counters[g].FreeInodes;
-            freeBlocks += counters[g].FreeBlocks;
+            if (!counters.TryGetValue(g, out var c))
+            {
+                counters[g] = c = _v.ReadGroupCounters(g);
+            }
+
+            return c;
         }
 
-        bool Room(uint g) => counters[g].FreeInodes > 0 && counters[g].FreeBlocks > 0;
+        bool Room(uint g) => C(g).FreeInodes > 0 && C(g).FreeBlocks > 0;
         if (isDir && parent == InodeLayout.EXT4_ROOT_INO)
         {
+            ulong freeInodes = 0, freeBlocks = 0;
+            for (uint g = 0; g < groups; g++)
+            {
+                freeInodes += C(g).FreeInodes;
+                freeBlocks += C(g).FreeBlocks;
+            }
+
             ulong avgInodes = freeInodes / groups;
             ulong avgBlocks = freeBlocks / groups;
             uint startAt = (uint)Random.Shared.Next((int)Math.Min(groups, int.MaxValue));
@@ -136,13 +150,13 @@ internal sealed class InodeAllocator
             for (uint i = 0; i < groups; i++)
             {
                 uint g = (startAt + i) % groups;
-                var c = counters[g];
+                var c = C(g);
                 if (c.FreeInodes == 0 || c.FreeInodes < avgInodes || c.FreeBlocks < avgBlocks)
                 {
                     continue;
                 }
 
-                if (best == uint.MaxValue || c.UsedDirs < counters[best].UsedDirs)
+                if (best == uint.MaxValue || c.UsedDirs < C(best).UsedDirs)
                 {
                     best = g;
                 }
@@ -173,7 +187,7 @@ internal sealed class InodeAllocator
         for (uint i = 0; i < groups; i++)
         {
             uint g = (parentGroup + i) % groups;
-            if (counters[g].FreeInodes > 0 && !Room(g))
+            if (C(g).FreeInodes > 0 && !Room(g))
             {
                 yield return g;
             }
