@@ -89,12 +89,34 @@ internal sealed class SocketActivator : IDisposable
     public void AssertServicesExit(TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        while (ServicePids().Count > 0 && DateTime.UtcNow < deadline)
+        while (OwnServicePids().Count > 0 && DateTime.UtcNow < deadline)
         {
             Thread.Sleep(50);
         }
 
-        Assert.That(ServicePids(), Is.Empty, $"safemount-ext4 still running after umount; log:\n{Log}");
+        Assert.That(OwnServicePids(), Is.Empty, $"safemount-ext4 still running after umount; log:\n{Log}");
+    }
+
+    /// <summary>
+    /// The service processes this activator started: they run in its session (setsid made the
+    /// activator a session leader), so services of other mounts on the machine do not count.
+    /// </summary>
+    private List<int> OwnServicePids() =>
+        ServicePids().Where(pid => SessionOf(pid) == _process.Id).ToList();
+
+    /// <summary>Field 6 of /proc/PID/stat (session id); -1 when the process is gone.</summary>
+    private static int SessionOf(int pid)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{pid}/stat");
+            string[] fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return int.Parse(fields[3], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return -1;
+        }
     }
 
     private static string ServiceCommand(string? prelude) =>

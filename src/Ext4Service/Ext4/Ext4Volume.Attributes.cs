@@ -33,7 +33,7 @@ public sealed partial class Ext4Volume
 
         var r = InodeRecord.From(this, inode);
         var (s, ns) = Now();
-        if (change.Size is long size && size != inode.Size)
+        if (change.Size is long size)
         {
             if (!inode.IsRegular)
             {
@@ -45,13 +45,24 @@ public sealed partial class Ext4Volume
                 return Ext4Errno.EROFS;
             }
 
-            var err = FileData.SetSize(tx, r, size);
+            // As OpenRegular: an inline-data file moves to a block before its size is edited.
+            var err = OpenRegular(tx, ino, RightsOf(r.Uid, r.Gid), out r, out _);
             if (err != Ext4Errno.None)
             {
                 return err;
             }
 
-            r.SetMtime(s, ns);
+            // The kernel truncates even to the same size: preallocated blocks past EOF go.
+            err = FileData.SetSize(tx, r, size);
+            if (err != Ext4Errno.None)
+            {
+                return err;
+            }
+
+            if (size != inode.Size)
+            {
+                r.SetMtime(s, ns);
+            }
         }
 
         if (change.Mode is ushort mode)

@@ -11,7 +11,7 @@ namespace Safemount.EndToEnd.Tests.Differential;
 /// safe.ext4-written image exactly the tree it wrote itself (up to what legitimately differs
 /// between two writers: inode numbers, ctime, btime, i_generation and allocation-dependent block
 /// counts), and safe.ext4 must read its own image exactly as the kernel reads it. Layouts the
-/// write path serves read-only (inline_data, bigalloc) are not selected.
+/// write path serves read-only (bigalloc) or lays out differently (inline_data) are not selected.
 /// CI runs <see cref="CiSeeds"/>; SAFEMOUNT_DIFFW_SEEDS selects others (same syntax as SAFEMOUNT_DIFF_SEEDS).
 /// </summary>
 [TestFixture]
@@ -20,7 +20,12 @@ public sealed class DifferentialWriteTests
 {
     public const string Variable = "SAFEMOUNT_DIFFW_SEEDS";
 
-    /// <summary>Every writable layout once (seed % 12 picks the layout; 5, 6 and 11 are inline_data/bigalloc).</summary>
+    /// <summary>
+    /// Every compared layout once (seed % 12 picks the layout). Not compared: 6 (bigalloc, served
+    /// read-only) and 5, 11 (inline_data: the write path moves inline files and directories to a
+    /// block on their first change and creates new ones in blocks, where the kernel keeps small
+    /// ones inline, so flags, sizes and the in-inode xattr room legitimately differ).
+    /// </summary>
     public static readonly int[] CiSeeds = [0, 1, 2, 3, 4, 7, 8, 9, 10];
 
     /// <summary>Fields two correct writers may legitimately disagree on ("dots" lists inode numbers and runs up to the flags).</summary>
@@ -42,7 +47,7 @@ public sealed class DifferentialWriteTests
     {
         string? spec = Environment.GetEnvironmentVariable(Variable);
         IEnumerable<int> seeds = string.IsNullOrWhiteSpace(spec) ? CiSeeds : DiffSeeds.Parse(spec);
-        return seeds.Where(s => !DiffLayout.ForSeed(s).Name.Contains("inline") && !DiffLayout.ForSeed(s).Name.Contains("bigalloc"))
+        return seeds.Where(s => !DiffLayout.ForSeed(s).Name.Contains("bigalloc") && !DiffLayout.ForSeed(s).Name.Contains("inline"))
             .Select(s => new TestCaseData(s).SetName($"SafeWritesWhatTheKernelWrites(seed {s})"));
     }
 

@@ -286,7 +286,6 @@ public sealed class CoreWriteTests
 
     [TestCase("quota", "quota")]
     [TestCase("project", "project")]
-    [TestCase("inline_data", "inline_data")]
     [TestCase("ea_inode", "ea_inode")]
     public void FeaturesTheWritePathLacksOpenReadOnlyWithTheirNames(string feature, string named)
     {

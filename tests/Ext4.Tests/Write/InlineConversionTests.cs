@@ -7,7 +7,6 @@ namespace Safemount.Ext4.Tests.Write;
 /// block, system.data leaves the inode's xattr area (other in-inode xattrs survive), the
 /// flags and i_block are rewritten; e2fsck, debugfs dump and debugfs ea_get are the oracles.
 /// </summary>
-[Ignore("main's write gate (Ext4Features.WritableIncompat, 9d0a3ba) opens inline_data volumes read-only until inline directories are writable; these pass with inline_data admitted")]
 public class InlineConversionTests
 {
     [TestCase(0)]

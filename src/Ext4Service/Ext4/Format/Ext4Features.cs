@@ -80,10 +80,13 @@ internal static class Ext4Features
         COMPAT_DIR_PREALLOC | COMPAT_HAS_JOURNAL | COMPAT_EXT_ATTR | COMPAT_RESIZE_INODE | COMPAT_DIR_INDEX |
         COMPAT_SPARSE_SUPER2 | COMPAT_FAST_COMMIT | COMPAT_STABLE_INODES | COMPAT_ORPHAN_FILE;
 
-    /// <summary>INCOMPAT features the write path implements (needs_recovery is replayed before the gate).</summary>
+    /// <summary>
+    /// INCOMPAT features the write path implements (needs_recovery is replayed before the gate).
+    /// inline_data: inline files and directories are moved to a block on their first change.
+    /// </summary>
     public const uint WritableIncompat =
         INCOMPAT_FILETYPE | INCOMPAT_RECOVER | INCOMPAT_META_BG | INCOMPAT_EXTENTS | INCOMPAT_64BIT |
-        INCOMPAT_FLEX_BG | INCOMPAT_CSUM_SEED | INCOMPAT_LARGEDIR;
+        INCOMPAT_FLEX_BG | INCOMPAT_CSUM_SEED | INCOMPAT_LARGEDIR | INCOMPAT_INLINE_DATA;
 
     /// <summary>RO_COMPAT features the write path implements; quota and project need quota-file accounting, orphan_present an orphan-file cleanup.</summary>
     public const uint WritableRoCompat =
