@@ -78,9 +78,14 @@ public sealed class RealSystemdTests
                 Assert.That(Get("a-fstype"), Is.EqualTo("fuseblk.safe.ext4"));
                 Assert.That(Get("a-source"), Does.Match("^/dev/loop[0-9]+$"));
                 Assert.That(Get("a-sha256"), Is.EqualTo(sha), "content read through the .mount unit");
+                Assert.That(Get("a-options"), Is.EqualTo("rw"), "the .mount unit asked for rw and got it");
+                Assert.That(Get("a-cp-exit"), Is.EqualTo("0"), "a file written through the confined service");
+                Assert.That(Get("a-readback-sha256"), Is.EqualTo(Get("a-written-sha256")), "read back through the mount");
                 AssertConfined("a", Get);
                 Assert.That(Get("a-stop-exit"), Is.EqualTo("0"), "systemctl stop mnt-unit.mount");
                 Assert.That(Get("a-mounted-after-stop"), Is.EqualTo("0"));
+                Assert.That(Get("a-fsck-exit"), Is.EqualTo("0"), "e2fsck -fn after the read-write mount");
+                Assert.That(Get("a-fsck-readback-sha256"), Is.EqualTo(Get("a-written-sha256")), "debugfs reads what the service wrote");
                 Assert.That(Get("a-instances-after-stop"), Is.EqualTo("0"), "service instance left after the .mount unit stopped");
 
                 // (b) the fstab line with x-systemd.automount

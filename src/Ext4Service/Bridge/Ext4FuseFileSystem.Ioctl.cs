@@ -117,12 +117,65 @@ internal sealed partial class Ext4FuseFileSystem
 
             case FS_IOC_SETFLAGS:
             case FS_IOC32_SETFLAGS:
+            {
+                if (IsReadOnly)
+                {
+                    return Errno.EROFS;
+                }
+
+                if (input.Length < sizeof(uint))
+                {
+                    return Errno.EINVAL;
+                }
+
+                uint ino = NodeIds.ToInode(nodeId);
+                return ino == 0 ? Errno.ESTALE : ToErrno(_volume.SetUserFlags(ino, BinaryPrimitives.ReadUInt32LittleEndian(input), Ext4Volume.EXT4_FL_USER_MODIFIABLE, out _));
+            }
+
             case FS_IOC_FSSETXATTR:
-                return IsReadOnly ? Errno.EROFS : Errno.ENOTTY;
+            {
+                if (IsReadOnly)
+                {
+                    return Errno.EROFS;
+                }
+
+                if (input.Length < FsxattrSize)
+                {
+                    return Errno.EINVAL;
+                }
+
+                Errno e = GetInode(nodeId, out Ext4Inode? inode);
+                if (e != Errno.None)
+                {
+                    return e;
+                }
+
+                // Project ids need the project feature, which the write path serves read-only.
+                if (BinaryPrimitives.ReadUInt32LittleEndian(input[12..]) != _volume.ProjectId(inode!))
+                {
+                    return Errno.EOPNOTSUPP;
+                }
+
+                uint flags = FlagsFromXflags(BinaryPrimitives.ReadUInt32LittleEndian(input));
+                return ToErrno(_volume.SetUserFlags(inode!.Number, flags, Ext4Volume.EXT4_FL_XFLAG_VISIBLE, out _));
+            }
 
             default:
                 return Errno.ENOTTY;
         }
+    }
+
+    /// <summary>The inverse of <see cref="XflagsFromFlags"/> for the FS_XFLAG_* bits ext4 accepts (EXT4_FL_XFLAG_VISIBLE).</summary>
+    internal static uint FlagsFromXflags(uint x)
+    {
+        uint flags = 0;
+        if ((x & 0x00000020) != 0) { flags |= 0x00000008; }  // FS_XFLAG_SYNC -> FS_SYNC_FL
+        if ((x & 0x00000008) != 0) { flags |= 0x00000010; }  // FS_XFLAG_IMMUTABLE -> FS_IMMUTABLE_FL
+        if ((x & 0x00000010) != 0) { flags |= 0x00000020; }  // FS_XFLAG_APPEND -> FS_APPEND_FL
+        if ((x & 0x00000080) != 0) { flags |= 0x00000040; }  // FS_XFLAG_NODUMP -> FS_NODUMP_FL
+        if ((x & 0x00000040) != 0) { flags |= 0x00000080; }  // FS_XFLAG_NOATIME -> FS_NOATIME_FL
+        if ((x & 0x00000200) != 0) { flags |= 0x20000000; }  // FS_XFLAG_PROJINHERIT -> FS_PROJINHERIT_FL
+        return flags;
     }
 
     /// <summary>fileattr_fill_flags (fs/file_attr.c): the FS_*_FL bits that have an FS_XFLAG_* twin.</summary>

@@ -31,6 +31,12 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
+        // ext4_setattr: nothing changes on an immutable inode, and an append-only one keeps its size.
+        if (inode.HasFlag(L.EXT4_IMMUTABLE_FL) || (change.Size is not null && inode.HasFlag(L.EXT4_APPEND_FL)))
+        {
+            return Ext4Errno.EPERM;
+        }
+
         var r = InodeRecord.From(this, inode);
         var (s, ns) = Now();
         if (change.Size is long size)

@@ -168,6 +168,13 @@ public sealed partial class Ext4Volume
             return Ext4Errno.EINVAL;
         }
 
+        // The kernel's VFS refuses data changes to immutable and append-only files from i_flags
+        // (append-only allows O_APPEND writes; FUSE does not tell them apart, so all are refused).
+        if (inode.HasFlag(Format.InodeLayout.EXT4_IMMUTABLE_FL) || inode.HasFlag(Format.InodeLayout.EXT4_APPEND_FL))
+        {
+            return Ext4Errno.EPERM;
+        }
+
         record = InodeRecord.From(this, inode);
         if (!inode.HasInlineData)
         {

@@ -71,7 +71,7 @@ Description=safemount test mount unit
 What=$LOOP
 Where=/mnt/unit
 Type=safe.ext4
-Options=ro
+Options=rw
 UNIT
 systemctl daemon-reload
 systemctl start mnt-unit.mount
@@ -80,10 +80,21 @@ rec a-active "$(systemctl is-active mnt-unit.mount)"
 rec a-fstype "$(findmnt -n -o FSTYPE /mnt/unit)"
 rec a-source "$(findmnt -n -o SOURCE /mnt/unit)"
 rec a-sha256 "$(sha256sum "/mnt/unit/$FILE" | cut -d' ' -f1)"
+# Read-write through the confined service: a new file, read back after a drop of the page cache.
+rec a-options "$(findmnt -n -o OPTIONS /mnt/unit | cut -d, -f1)"
+head -c 300000 /dev/urandom > /tmp/a-written
+cp /tmp/a-written /mnt/unit/written-by-systemd-test && sync -f /mnt/unit/written-by-systemd-test
+rec a-cp-exit $?
+echo 3 > /proc/sys/vm/drop_caches 2>/dev/null
+rec a-written-sha256 "$(sha256sum /tmp/a-written | cut -d' ' -f1)"
+rec a-readback-sha256 "$(sha256sum /mnt/unit/written-by-systemd-test | cut -d' ' -f1)"
 probe_service a
 systemctl stop mnt-unit.mount
 rec a-stop-exit $?
 rec a-mounted-after-stop "$(findmnt -n /mnt/unit | grep -c .)"
+e2fsck -fn "$LOOP" > /tmp/a-fsck.out 2>&1
+rec a-fsck-exit $?
+rec a-fsck-readback-sha256 "$(debugfs -R 'cat /written-by-systemd-test' "$LOOP" 2>/dev/null | sha256sum | cut -d' ' -f1)"
 wait_instances_gone a
 
 # (b) /etc/fstab through systemd-fstab-generator: x-systemd.automount makes mnt-auto.automount,
