@@ -11,9 +11,9 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// Applies <paramref name="change"/> to inode <paramref name="ino"/> under its lock in one
-    /// handle. A size change (regular files only; EISDIR for a directory, EINVAL otherwise) frees or
-    /// extends as truncate does and stamps mtime and ctime, as ext4_setattr; explicit times then
-    /// apply; ctime is the explicit one or now. Returns the inode as written.
+    /// handle. A size (regular files only; EISDIR for a directory, EINVAL otherwise) frees or
+    /// extends as truncate does and stamps mtime, even when the size stays, as truncate(2) does;
+    /// explicit times then apply; ctime is the explicit one or now. Returns the inode as written.
     /// </summary>
     public Ext4Errno SetAttributes(uint ino, in Ext4AttributeChange change, out Ext4Inode? result)
     {
@@ -65,10 +65,9 @@ public sealed partial class Ext4Volume
                 return err;
             }
 
-            if (size != inode.Size)
-            {
-                r.SetMtime(s, ns);
-            }
+            // truncate(2) stamps mtime even when the size stays (do_truncate passes ATTR_MTIME);
+            // an explicit mtime below wins.
+            r.SetMtime(s, ns);
         }
 
         if (change.Mode is ushort mode)
