@@ -70,6 +70,7 @@ internal static class ServiceUnitSettings
         new("SystemCallArchitectures", "native"),
         new("SystemCallFilter", "@system-service"),
         new("SystemCallFilter", "~@privileged @resources @mount @swap @reboot @raw-io @module @debug @cpu-emulation @obsolete @clock"),
+        new("SystemCallFilter", "seccomp landlock_create_ruleset landlock_restrict_self"),
         new("SystemCallErrorNumber", "EPERM"),
         new("LimitNOFILE", "64"),
         new("LimitCORE", "0"),

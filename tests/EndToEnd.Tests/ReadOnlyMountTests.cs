@@ -58,11 +58,11 @@ public sealed class ReadOnlyMountTests
     public void FeatureTheWritePathLacksIsServedReadOnlyWithAWarning()
     {
         TestEnvironment.RequireMountEnvironment();
-        string image = TestImages.Build(_work, new ImageLayout("rw-inline", ["-O", "inline_data"], "64M", 100, false, 5));
+        string image = TestImages.Build(_work, new ImageLayout("rw-quota", ["-O", "quota"], "64M", 100, false, 5));
         using var activator = new SocketActivator(_work);
         CommandResult r = Mounts.TryMount(image, _work, "defaults", activator);
         Assert.That(r.StdOut, Does.Contain("exit=0"), $"{r}\nservice log:\n{activator.Log}");
-        Assert.That(r.StdErr, Does.Contain("read-only").And.Contain("inline_data"), r.ToString());
+        Assert.That(r.StdErr, Does.Contain("read-only").And.Contain("quota"), r.ToString());
         activator.AssertServicesExit(TimeSpan.FromSeconds(15));
         TestImages.AssertClean(image);
     }

@@ -190,9 +190,10 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
             return Errno.EROFS;
         }
 
-        if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != FileInterop.O_RDONLY && inode.IsRegular && inode.Size != 0)
+        if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != FileInterop.O_RDONLY && inode.IsRegular)
         {
-            // FUSE_ATOMIC_O_TRUNC: the kernel leaves O_TRUNC to OPEN.
+            // FUSE_ATOMIC_O_TRUNC: the kernel leaves O_TRUNC to OPEN. An empty file is truncated
+            // too: preallocated blocks past EOF go, as ext4's O_TRUNC does.
             Ext4Errno r = _volume.SetAttributes(inode.Number, new Ext4AttributeChange { Size = 0 }, out Ext4Inode? truncated);
             if (r != Ext4Errno.None)
             {

@@ -2,8 +2,8 @@
 # Boots the host's own OS under a real systemd (systemd-nspawn -b, TESTING.md "Real systemd")
 # and runs systemd-inside.sh there as systemd-safemount-test.service. The payload is a
 # `make install DESTDIR=WORK/test/stage PREFIX=/usr` tree (the real units, ExecStart substituted by
-# make) and IMG attached read-only to a loop device on the host, bound into the container under
-# the same name. The container's console goes to WORK/console.log, the results to
+# make) and IMG attached read-write to a loop device on the host (case (a) writes through a
+# .mount unit), bound into the container under the same name. The container's console goes to WORK/console.log, the results to
 # WORK/results/results. Exit status: the container's, i.e. the test unit's.
 # Usage: systemd-boot-test.sh REPO OUT IMG FILE WORK
 set -uo pipefail
@@ -17,7 +17,7 @@ cleanup() {
 trap cleanup EXIT
 
 make --no-print-directory -C "$repo" OUT="$out" DESTDIR="$work/test/stage" PREFIX=/usr install >"$work/make.log" 2>&1 || { cat "$work/make.log" >&2; exit 20; }
-loop=$(losetup --find --show --read-only "$img") || exit 21
+loop=$(losetup --find --show "$img") || exit 21
 mkdir -p "$work/results" "$work/test"
 printf 'LOOP=%s\nIMAGE=/safemount-image.ext4\nFILE=%s\n' "$loop" "$file" > "$work/results/params"
 # The payload lives at /safemount-test: stage/ (the install tree) and scripts/.
