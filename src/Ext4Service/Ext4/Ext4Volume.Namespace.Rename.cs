@@ -21,6 +21,22 @@ public sealed partial class Ext4Volume
     /// <summary>Serializes renames (lock level 0, before any inode lock).</summary>
     private readonly Lock _renameLock = new();
 
+    /// <summary>Opens both parents' directories for editing (one editor when they are the same directory).</summary>
+    private Ext4Errno OpenParents(Ext4Transaction tx, uint oldParent, uint newParent,
+        out VolumeDirectoryBlocks oldDir, out DirectoryEditor oldEd, out VolumeDirectoryBlocks newDir, out DirectoryEditor newEd)
+    {
+        var rights = AllocationRights.Reserved;
+        var err = OpenDirectory(tx, oldParent, rights, out oldDir, out oldEd);
+        newDir = oldDir;
+        newEd = oldEd;
+        if (err == Ext4Errno.None && oldParent != newParent)
+        {
+            err = OpenDirectory(tx, newParent, rights, out newDir, out newEd);
+        }
+
+        return err;
+    }
+
     /// <summary>
     /// Renames <paramref name="oldName"/> in <paramref name="oldParent"/> to
     /// <paramref name="newName"/> in <paramref name="newParent"/>, replacing a target unless
@@ -152,21 +168,10 @@ public sealed partial class Ext4Volume
     {
         bool sameParent = oldParent == newParent;
         var rights = AllocationRights.Reserved;
-        var err = OpenDirectory(tx, oldParent, rights, out var oldDir, out var oldEd);
+        var err = OpenParents(tx, oldParent, newParent, out var oldDir, out var oldEd, out var newDir, out var newEd);
         if (err != Ext4Errno.None)
         {
             return err;
-        }
-
-        VolumeDirectoryBlocks newDir = oldDir;
-        DirectoryEditor newEd = oldEd;
-        if (!sameParent)
-        {
-            err = OpenDirectory(tx, newParent, rights, out newDir, out newEd);
-            if (err != Ext4Errno.None)
-            {
-                return err;
-            }
         }
 
         if (target != null && target.IsDirectory)
@@ -282,21 +287,10 @@ public sealed partial class Ext4Volume
     {
         bool sameParent = oldParent == newParent;
         var rights = AllocationRights.Reserved;
-        var err = OpenDirectory(tx, oldParent, rights, out var oldDir, out var oldEd);
+        var err = OpenParents(tx, oldParent, newParent, out var oldDir, out var oldEd, out var newDir, out var newEd);
         if (err != Ext4Errno.None)
         {
             return err;
-        }
-
-        VolumeDirectoryBlocks newDir = oldDir;
-        DirectoryEditor newEd = oldEd;
-        if (!sameParent)
-        {
-            err = OpenDirectory(tx, newParent, rights, out newDir, out newEd);
-            if (err != Ext4Errno.None)
-            {
-                return err;
-            }
         }
 
         bool crossDirs = !sameParent && source.IsDirectory != target.IsDirectory;

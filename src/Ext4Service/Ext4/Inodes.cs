@@ -36,23 +36,24 @@ internal sealed class Inodes
 
         // Validated before anything is written: a record the reader would refuse never reaches the disk.
         byte[] bytes = record.Seal(_v);
-        Decode(ino, bytes);
-        byte[]? final = null;
+        Ext4Inode decoded = Decode(ino, bytes);
+        byte[]? relinked = null;
         tx.Modify(block, $"inode {ino}", b =>
         {
             Span<byte> slot = b.Slice(offset, _v.InodeSize);
             bytes.CopyTo(slot);
 
             // An orphan's i_dtime is the orphan chain's link, owned by Orphans (see there).
-            if (_v.Orphans.TryGetNext(ino, out uint next))
+            if (_v.Orphans.TryGetNext(ino, out uint next) && BinaryPrimitives.ReadUInt32LittleEndian(slot[L.i_dtime..]) != next)
             {
                 BinaryPrimitives.WriteUInt32LittleEndian(slot[L.i_dtime..], next);
                 Seal(slot, ino);
+                relinked = slot.ToArray();
             }
-
-            final = slot.ToArray();
         });
-        return Decode(ino, final!);
+
+        // Decoded once; again only when the orphan link changed the bytes written.
+        return relinked is null ? decoded : Decode(ino, relinked);
     }
 
     /// <summary>

@@ -28,4 +28,17 @@ internal static class BitmapChecksum
 
     /// <summary>The part of a 32-bit bitmap checksum a descriptor of <paramref name="descSize"/> bytes stores.</summary>
     public static uint Stored(uint csum, int descSize, int hiEnd) => descSize >= hiEnd ? csum : csum & 0xFFFF;
+
+    /// <summary>
+    /// Throws <see cref="Ext4ChecksumException"/> unless <paramref name="computed"/> matches the
+    /// descriptor's <paramref name="storedInDescriptor"/> in the bits the descriptor size keeps.
+    /// </summary>
+    public static void Verify(uint group, string what, uint computed, uint storedInDescriptor, int descSize, int hiEnd)
+    {
+        uint stored = Stored(storedInDescriptor, descSize, hiEnd);
+        if (Stored(computed, descSize, hiEnd) != stored)
+        {
+            throw new Ext4ChecksumException($"group {group}: {what} checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
+        }
+    }
 }

@@ -276,13 +276,8 @@ internal sealed class BlockAllocator
         byte[] bitmap = _v.ReadMetadataBlock(_v.Groups[g].bg_block_bitmap, $"group {g} block bitmap");
         if (_v.HasMetadataCsum)
         {
-            uint computed = BitmapChecksum.Block(_v.CsumSeed, bitmap, _v.Sb.s_clusters_per_group);
-            int descSize = Ext4Volume.DescriptorSize(_v.Sb);
-            uint stored = BitmapChecksum.Stored(c.BlockBitmapCsum, descSize, BitmapChecksum.BlockBitmapCsumHiEnd);
-            if (BitmapChecksum.Stored(computed, descSize, BitmapChecksum.BlockBitmapCsumHiEnd) != stored)
-            {
-                throw new Ext4ChecksumException($"group {g}: block bitmap checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
-            }
+            BitmapChecksum.Verify(g, "block bitmap", BitmapChecksum.Block(_v.CsumSeed, bitmap, _v.Sb.s_clusters_per_group),
+                c.BlockBitmapCsum, Ext4Volume.DescriptorSize(_v.Sb), BitmapChecksum.BlockBitmapCsumHiEnd);
         }
 
         return bitmap;

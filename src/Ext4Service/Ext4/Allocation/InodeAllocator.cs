@@ -293,13 +293,8 @@ internal sealed class InodeAllocator
         byte[] bitmap = _v.ReadMetadataBlock(_v.Groups[g].bg_inode_bitmap, $"group {g} inode bitmap");
         if (_v.HasMetadataCsum)
         {
-            uint computed = BitmapChecksum.Inode(_v.CsumSeed, bitmap, _v.Sb.s_inodes_per_group);
-            int descSize = Ext4Volume.DescriptorSize(_v.Sb);
-            uint stored = BitmapChecksum.Stored(c.InodeBitmapCsum, descSize, BitmapChecksum.InodeBitmapCsumHiEnd);
-            if (BitmapChecksum.Stored(computed, descSize, BitmapChecksum.InodeBitmapCsumHiEnd) != stored)
-            {
-                throw new Ext4ChecksumException($"group {g}: inode bitmap checksum mismatch (stored 0x{stored:x8}, computed 0x{computed:x8})");
-            }
+            BitmapChecksum.Verify(g, "inode bitmap", BitmapChecksum.Inode(_v.CsumSeed, bitmap, _v.Sb.s_inodes_per_group),
+                c.InodeBitmapCsum, Ext4Volume.DescriptorSize(_v.Sb), BitmapChecksum.InodeBitmapCsumHiEnd);
         }
 
         return bitmap;
