@@ -31,10 +31,10 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
-        // ext4_setattr: nothing changes on an immutable inode, and an append-only one keeps its size.
-        if (inode.HasFlag(L.EXT4_IMMUTABLE_FL) || (change.Size is not null && inode.HasFlag(L.EXT4_APPEND_FL)))
+        var denied = MaySetAttributes(inode, change);
+        if (denied != Ext4Errno.None)
         {
-            return Ext4Errno.EPERM;
+            return denied;
         }
 
         var r = InodeRecord.From(this, inode);

@@ -162,6 +162,13 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
+        // vfs_link: may_create in the directory, then no new name for an immutable or append-only inode.
+        var parentInode = ReadInode(parent);
+        if ((parentInode.IsDirectory && MayCreateIn(parentInode) != Ext4Errno.None) || IsImmutable(inode) || IsAppendOnly(inode))
+        {
+            return Ext4Errno.EPERM;
+        }
+
         if (inode.LinksCount >= EXT4_LINK_MAX)
         {
             return Ext4Errno.EMLINK;
@@ -236,6 +243,13 @@ public sealed partial class Ext4Volume
             throw new Ext4CorruptionException($"directory inode {parent}: entry names deleted or EA inode {ino}");
         }
 
+        // may_delete checks the directory and the victim before the victim's type.
+        err = MayDelete(dirInode, child);
+        if (err != Ext4Errno.None)
+        {
+            return err;
+        }
+
         if (directory != child.IsDirectory)
         {
             return directory ? Ext4Errno.ENOTDIR : Ext4Errno.EISDIR;
@@ -306,6 +320,12 @@ public sealed partial class Ext4Volume
         bool isDir = (mode & L.S_IFMT) == L.S_IFDIR;
         var rights = RightsOf(uid, gid);
         using var lockParent = InodeLocks.Acquire(parent, exclusive: true);
+        var parentInode = ReadInode(parent);
+        if (parentInode.IsDirectory && MayCreateIn(parentInode) != Ext4Errno.None)
+        {
+            return Ext4Errno.EPERM;
+        }
+
         using var tx = Begin();
         err = OpenDirectory(tx, parent, rights, out var dir, out var editor);
         if (err != Ext4Errno.None)
