@@ -10,7 +10,8 @@ Usage: treedump.py ROOT [--no-atime] [--sparse-hash]
 
 --sparse-hash replaces the sha256 of a file's bytes by sparse_hash (below): the same bytes give
 the same value on every mount, and holes are skipped without being read, so a tree with files of
-a few GiB apparent size can be dumped many times. It also reads the content, inode flags and
+a few GiB apparent size can be dumped many times (it trusts SEEK_DATA: on a live mount, sync
+first, as the kernel's ext4 misses not yet written-back data of block-mapped files). It also reads the content, inode flags and
 xattrs of a regular file with several names once per inode (they belong to the inode, not the
 name), which makes directories of thousands of hard links cheap to dump.
 """
