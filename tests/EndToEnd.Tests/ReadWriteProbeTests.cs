@@ -25,16 +25,47 @@ public sealed class ReadWriteProbeTests
     [TestCase("ext4-1k-128-nocsum", "-t", "ext4", "-b", "1024", "-I", "128", "-O", "^metadata_csum")]
     [TestCase("ext3-blockmap", "-t", "ext3", "-b", "4096")]
     public void ImmutableAndAppendOnlyAsTheKernel(string name, params string[] mkfs) =>
-        AssertSameAsKernel("protect-" + name, "protect-probe.py", mkfs);
+        _ = AssertSameAsKernel("protect-" + name, "protect-probe.py", mkfs);
 
     /// <summary>renameat2(RENAME_WHITEOUT): files and directories, across parents, over targets, with NOREPLACE, in a setgid directory with a default ACL, by a user.</summary>
     [TestCase("ext4-4k", "-t", "ext4", "-b", "4096")]
     [TestCase("ext4-1k-nodirindex", "-t", "ext4", "-b", "1024", "-O", "^dir_index")]
     [TestCase("ext2-blockmap", "-t", "ext2", "-b", "4096")]
     public void RenameWhiteoutAsTheKernel(string name, params string[] mkfs) =>
-        AssertSameAsKernel("whiteout-" + name, "whiteout-probe.py", mkfs);
+        _ = AssertSameAsKernel("whiteout-" + name, "whiteout-probe.py", mkfs);
 
-    private void AssertSameAsKernel(string name, string probe, string[] mkfs, params string[] probeArgs)
+    /// <summary>
+    /// i_version after metadata changes: the probe's operations on both mounts, then debugfs's
+    /// "Version:" of every node it lists must be the same in both images (and not all 0 or 1,
+    /// so the comparison sees increments).
+    /// </summary>
+    [TestCase("ext4-4k", "-t", "ext4", "-b", "4096")]
+    [TestCase("ext4-1k-128", "-t", "ext4", "-b", "1024", "-I", "128")]
+    public void IVersionAsTheKernel(string name, params string[] mkfs)
+    {
+        var (kernelImage, safeImage, output) = AssertSameAsKernel("iversion-" + name, "iversion-probe.py", mkfs);
+        var paths = output.Split('\n').Where(l => l.StartsWith("path ", StringComparison.Ordinal)).Select(l => l[5..]).ToList();
+        Assert.That(paths, Has.Count.GreaterThan(5));
+        var versions = new List<string>();
+        foreach (string path in paths)
+        {
+            string k = Version(kernelImage, path), s = Version(safeImage, path);
+            Assert.That(s, Is.EqualTo(k), $"i_version of {path}");
+            versions.Add(k);
+        }
+
+        Assert.That(versions.Distinct().Count(), Is.GreaterThan(3), "the probe moves i_version to several values: " + string.Join(", ", versions));
+    }
+
+    private static string Version(string image, string path)
+    {
+        CommandResult r = Command.Run("debugfs", ["-R", $"stat \"{path}\"", image], TimeSpan.FromMinutes(1));
+        var m = System.Text.RegularExpressions.Regex.Match(r.StdOut, @"Version: (0x[0-9a-f]+(:[0-9a-f]+)?)");
+        Assert.That(m.Success, Is.True, $"debugfs stat {path}: {r}");
+        return m.Groups[1].Value;
+    }
+
+    private (string KernelImage, string SafeImage, string Output) AssertSameAsKernel(string name, string probe, string[] mkfs, params string[] probeArgs)
     {
         TestEnvironment.RequireMountEnvironment();
         string dir = Path.Combine(_work, name);
@@ -58,6 +89,7 @@ public sealed class ReadWriteProbeTests
         File.WriteAllText(kernelOut, kernel);
         File.WriteAllText(safeOut, safe);
         TreeDump.AssertSame(kernelOut, safeOut, $"{probe} on {name}");
+        return (kernelImage, safeImage, kernel);
     }
 
     private static string Run(string dir, string image, string fstype, string probe, string[] probeArgs, SocketActivator? activator)

@@ -299,7 +299,10 @@ public sealed partial class Ext4Volume
 
         srcRec.SetCtime(s, ns);
         WriteInode(tx, srcRec);
-        TouchDirectory(tx, oldDir, s, ns);
+
+        // One entry change in each directory: the new name added or set, the old one removed
+        // or set to the whiteout.
+        TouchDirectory(tx, oldDir, s, ns, sameParent ? 2 : 1);
         if (!sameParent)
         {
             TouchDirectory(tx, newDir, s, ns);
@@ -417,7 +420,7 @@ public sealed partial class Ext4Volume
         dstRec.SetCtime(s, ns);
         WriteInode(tx, srcRec);
         WriteInode(tx, dstRec);
-        TouchDirectory(tx, oldDir, s, ns);
+        TouchDirectory(tx, oldDir, s, ns, sameParent ? 2 : 1); // ext4_cross_rename: two ext4_setent
         if (!sameParent)
         {
             TouchDirectory(tx, newDir, s, ns);

@@ -117,8 +117,10 @@ public sealed partial class Ext4Volume
 
         if (changed || modeChanged)
         {
+            // ext4_xattr_set_handle: ctime and i_version + 1 when something changed.
             var (s, ns) = Now();
             r.SetCtime(s, ns);
+            r.Version++;
             WriteInode(tx, r);
         }
 

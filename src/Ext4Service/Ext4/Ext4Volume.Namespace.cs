@@ -464,11 +464,17 @@ public sealed partial class Ext4Volume
         return Ext4Errno.None;
     }
 
-    /// <summary>The parent's mtime and ctime after an entry change; writes its record (size, links, flags included).</summary>
-    private void TouchDirectory(Ext4Transaction tx, VolumeDirectoryBlocks dir, long s, uint ns)
+    /// <summary>
+    /// The parent's mtime and ctime after <paramref name="entryChanges"/> entry changes (adds,
+    /// removals, or entries pointed at another inode), and i_version + 1 for each, as ext4 does
+    /// (inode_inc_iversion in add_dirent_to_buf, ext4_delete_entry, ext4_setent); writes its
+    /// record (size, links, flags included).
+    /// </summary>
+    private void TouchDirectory(Ext4Transaction tx, VolumeDirectoryBlocks dir, long s, uint ns, int entryChanges = 1)
     {
         dir.Record.SetMtime(s, ns);
         dir.Record.SetCtime(s, ns);
+        dir.Record.Version += (ulong)entryChanges;
         WriteInode(tx, dir.Record);
     }
 

@@ -57,6 +57,7 @@ public sealed partial class Ext4Volume
         r.Flags = next;
         var (s, ns) = Now();
         r.SetCtime(s, ns);
+        r.Version++; // ext4_ioctl_setflags: inode_inc_iversion
         result = WriteInode(tx, r);
         return Ext4Errno.None;
     }

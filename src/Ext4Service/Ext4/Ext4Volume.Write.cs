@@ -55,9 +55,13 @@ public sealed partial class Ext4Volume
         err = FileData.Write(tx, r, offset, data, rights, out written);
         if (written > 0 || converted)
         {
+            // i_version + 1 per write request: the kernel bumps it when a write changes the
+            // coarse-clock mtime (inode_update_timestamps), which depends on timing; one per
+            // request keeps its contract (it grows whenever the data changes).
             var (s, ns) = Now();
             r.SetMtime(s, ns);
             r.SetCtime(s, ns);
+            r.Version++;
             WriteInode(tx, r);
         }
 
@@ -97,6 +101,7 @@ public sealed partial class Ext4Volume
             var (s, ns) = Now();
             r.SetMtime(s, ns);
             r.SetCtime(s, ns);
+            r.Version++; // ext4_setattr: a size change
         }
 
         if (err == Ext4Errno.None || converted)
@@ -135,6 +140,7 @@ public sealed partial class Ext4Volume
             var (s, ns) = Now();
             r.SetMtime(s, ns);
             r.SetCtime(s, ns);
+            r.Version++; // as a write: ext4_fallocate's timestamp update
         }
 
         if (changed || converted)
