@@ -80,4 +80,26 @@ public sealed partial class Ext4Volume
         (oldFlags & newFlags & L.EXT4_IMMUTABLE_FL) != 0 && (oldFlags & ~L.EXT4_IMMUTABLE_FL) != (newFlags & ~L.EXT4_IMMUTABLE_FL)
             ? Ext4Errno.EPERM
             : Ext4Errno.None;
+
+    /// <summary>
+    /// vfs_rename's immutable/append-only checks: may_delete of the source from its directory,
+    /// may_create in the new directory or may_delete of the target there, and MAY_WRITE on a
+    /// directory that changes parent (its ".." changes; for an exchange, on both).
+    /// </summary>
+    private static Ext4Errno MayRename(Ext4Inode oldDir, Ext4Inode newDir, Ext4Inode source, Ext4Inode? target, bool exchange)
+    {
+        var err = MayDelete(oldDir, source);
+        if (err == Ext4Errno.None)
+        {
+            err = target == null ? MayCreateIn(newDir) : MayDelete(newDir, target);
+        }
+
+        if (err == Ext4Errno.None && oldDir.Number != newDir.Number
+            && ((source.IsDirectory && IsImmutable(source)) || (exchange && target!.IsDirectory && IsImmutable(target))))
+        {
+            err = Ext4Errno.EPERM;
+        }
+
+        return err;
+    }
 }

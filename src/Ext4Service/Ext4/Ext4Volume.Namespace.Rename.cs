@@ -169,9 +169,6 @@ public sealed partial class Ext4Volume
         }
     }
 
-    /// <summary>The caller that a whiteout inode belongs to.</summary>
-    private readonly record struct Owner(uint Uid, uint Gid);
-
     /// <summary>
     /// Moves <paramref name="source"/> to the new name (replacing <paramref name="target"/>);
     /// with <paramref name="whiteout"/> the old name then names a new whiteout inode instead of
@@ -324,35 +321,6 @@ public sealed partial class Ext4Volume
         return Ext4Errno.None;
     }
 
-    /// <summary>
-    /// ext4_whiteout_for_rename: a new inode in directory <paramref name="dir"/> (its lock held),
-    /// S_IFCHR with permission bits 0 and device 0:0 (WHITEOUT_MODE, WHITEOUT_DEV), with the
-    /// directory's default ACL applied as for any new inode (ext4_init_acl); written to
-    /// <paramref name="tx"/>.
-    /// </summary>
-    private Ext4Errno NewWhiteout(Ext4Transaction tx, InodeRecord dir, Owner owner, out InodeRecord? white)
-    {
-        white = null;
-        var err = NewInode(tx, dir, L.S_IFCHR, owner.Uid, owner.Gid, out var r);
-        if (err != Ext4Errno.None)
-        {
-            return err;
-        }
-
-        r.SetDevice(0, 0);
-        err = InitAcl(tx, dir.Number, r, 0);
-        if (err != Ext4Errno.None)
-        {
-            r.LinksCount = 0;
-            FreeInode(tx, r);
-            return err;
-        }
-
-        WriteInode(tx, r);
-        white = r;
-        return Ext4Errno.None;
-    }
-
     private Ext4Errno Exchange(Ext4Transaction tx, uint oldParent, ReadOnlySpan<byte> oldName, uint newParent, ReadOnlySpan<byte> newName,
         Ext4Inode source, Ext4Inode target)
     {
@@ -427,28 +395,6 @@ public sealed partial class Ext4Volume
         }
 
         return Ext4Errno.None;
-    }
-
-    /// <summary>
-    /// vfs_rename's immutable/append-only checks: may_delete of the source from its directory,
-    /// may_create in the new directory or may_delete of the target there, and MAY_WRITE on a
-    /// directory that changes parent (its ".." changes; for an exchange, on both).
-    /// </summary>
-    private static Ext4Errno MayRename(Ext4Inode oldDir, Ext4Inode newDir, Ext4Inode source, Ext4Inode? target, bool exchange)
-    {
-        var err = MayDelete(oldDir, source);
-        if (err == Ext4Errno.None)
-        {
-            err = target == null ? MayCreateIn(newDir) : MayDelete(newDir, target);
-        }
-
-        if (err == Ext4Errno.None && oldDir.Number != newDir.Number
-            && ((source.IsDirectory && IsImmutable(source)) || (exchange && target!.IsDirectory && IsImmutable(target))))
-        {
-            err = Ext4Errno.EPERM;
-        }
-
-        return err;
     }
 
     /// <summary>Points a moved directory's ".." at its new parent: block 0's second record, or an inline directory's first four bytes.</summary>
