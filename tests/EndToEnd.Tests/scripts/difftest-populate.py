@@ -87,6 +87,16 @@ def fallocate(fd, mode, offset, length):
         raise OSError(e, os.strerror(e))
 
 
+def syncfs(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if libc.syncfs(fd) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e), path)
+    finally:
+        os.close(fd)
+
+
 def parse_size(s):
     units = {"K": 1 << 10, "M": MiB, "G": GiB}
     return int(s[:-1]) * units[s[-1]] if s[-1] in units else int(s)
@@ -662,7 +672,8 @@ def lockstep(kdir, sdir, link_root, seed, count, outdir):
             print("batch %d: steps up to %d" % (batch, ends[0][1]), file=log, flush=True)
             # Dirty page cache first: the kernel's own SEEK_DATA misses unwritten-back data of
             # block-mapped (non-extent) files, and the sparse hash trusts SEEK_DATA.
-            os.sync()
+            for _, w in sides:
+                syncfs(w.root)
             for (name, w) in sides:
                 with open(os.path.join(outdir, "batch-%02d-%s.txt" % (batch, name)), "wb") as f:
                     subprocess.run([sys.executable, os.path.join(here, "treedump.py"), os.fsdecode(w.root), "--sparse-hash"],
