@@ -190,6 +190,16 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
             return Errno.EROFS;
         }
 
+        // may_open: an immutable inode opens for reading only (O_TRUNC asks for write access too);
+        // an append-only one for writing only with O_APPEND, and never with O_TRUNC. The kernel
+        // cannot check this itself: FUSE does not carry i_flags.
+        bool writeAccess = (flags & O_ACCMODE) != FileInterop.O_RDONLY || (flags & O_TRUNC) != 0;
+        if ((inode.IsImmutable && writeAccess)
+            || (inode.IsAppendOnly && (((flags & O_ACCMODE) != FileInterop.O_RDONLY && (flags & FileInterop.O_APPEND) == 0) || (flags & O_TRUNC) != 0)))
+        {
+            return Errno.EPERM;
+        }
+
         if ((flags & O_TRUNC) != 0 && (flags & O_ACCMODE) != FileInterop.O_RDONLY && inode.IsRegular)
         {
             // FUSE_ATOMIC_O_TRUNC: the kernel leaves O_TRUNC to OPEN. An empty file is truncated
