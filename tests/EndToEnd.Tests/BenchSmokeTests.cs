@@ -47,7 +47,11 @@ public sealed class BenchSmokeTests
     public void QuickBenchCompletesWithEveryRowCleanImagesAndNothingLeftBehind()
     {
         TestEnvironment.RequireMountEnvironment();
-        Assert.That(TestEnvironment.UseInstalled, Is.False, "bench/run measures the binaries in out/");
+        if (TestEnvironment.UseInstalled)
+        {
+            Assert.Ignore("bench/run measures the binaries in out/, not the installed ones");
+        }
+
         foreach (string tool in new[] { "fio", "fuse2fs" })
         {
             Assert.That(Command.Bash($"command -v {tool}", TimeSpan.FromSeconds(10)).ExitCode, Is.Zero,
