@@ -37,6 +37,7 @@ public sealed class BenchSmokeTests
         ("delete + syncfs", true),
         ("untar source tree + syncfs", true),
         ("grep -r cold", true),
+        ("service RSS peak, metadata scenario", false),
         ("service RSS peak (max VmHWM)", false),
     ];
 
