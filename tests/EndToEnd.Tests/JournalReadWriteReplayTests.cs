@@ -30,10 +30,11 @@ public sealed partial class JournalReadWriteReplayTests
     [OneTimeTearDown]
     public void RemoveWorkDir() => Directory.Delete(_work, recursive: true);
 
-    [TestCase("jrw-4k", new[] { "-b", "4096" })]
-    [TestCase("jrw-1k-nocsum-32bit", new[] { "-b", "1024", "-O", "^metadata_csum,^64bit" })]
-    [TestCase("jrw-1k-tiny-journal", new[] { "-b", "1024", "-J", "size=1" })]
-    public void KernelJournalIsReplayedByAReadWriteMountThenWrittenOn(string name, string[] mkfs)
+    /// <param name="wraps">the kernel's live log wraps past the end of the journal (checked with debugfs logdump).</param>
+    [TestCase("jrw-4k", false, new[] { "-b", "4096" })]
+    [TestCase("jrw-1k-nocsum-32bit", false, new[] { "-b", "1024", "-O", "^metadata_csum,^64bit" })]
+    [TestCase("jrw-1k-tiny-journal", true, new[] { "-b", "1024", "-J", "size=1" })]
+    public void KernelJournalIsReplayedByAReadWriteMountThenWrittenOn(string name, bool wraps, string[] mkfs)
     {
         TestEnvironment.RequireMountEnvironment();
         string dir = Path.Combine(_work, name);
@@ -49,6 +50,9 @@ public sealed partial class JournalReadWriteReplayTests
         r = Command.Run("dumpe2fs", ["-h", dirty], TimeSpan.FromMinutes(1));
         Assert.That(r.StdOut, Does.Match(@"Filesystem features:.*needs_recovery"), "the image needs recovery");
         Assert.That(r.StdOut, Does.Match(@"Journal start:\s+[1-9]"), "the journal holds transactions");
+        r = Command.Run("debugfs", ["-R", "logdump", dirty], TimeSpan.FromMinutes(1));
+        var logBlocks = LogBlock().Matches(r.StdOut).Select(m => long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture)).ToList();
+        Assert.That(logBlocks.Zip(logBlocks.Skip(1)).Any(p => p.Second < p.First), Is.EqualTo(wraps), $"the live log wraps past the journal's end:\n{r.StdOut}");
         string kernelCopy = Path.Combine(dir, "kernel.img");
         File.Copy(dirty, kernelCopy);
 
@@ -111,4 +115,8 @@ public sealed partial class JournalReadWriteReplayTests
 
     [GeneratedRegex(@" (?<f>mtime|ctime|btime)=(?<ns>-?\d+)")]
     private static partial Regex Times();
+
+    /// <summary>A logdump line for one log block; group 1 is its block number in the journal.</summary>
+    [GeneratedRegex(@"Found expected sequence \d+, type \d+ \([^)]*\) at block (\d+)")]
+    private static partial Regex LogBlock();
 }
