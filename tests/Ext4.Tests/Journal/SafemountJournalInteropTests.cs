@@ -13,7 +13,7 @@ namespace Safemount.Ext4.Tests.Journal;
 ///
 /// Per layout: the engine opens a fresh image read-write on a <see cref="PowerCutDevice"/> and
 /// runs <see cref="EngineJournalWorkload"/>: commits (Sync) of a first tree, of changes to it,
-/// then rounds of directory churn until the live log holds what the case needs (at least three
+/// then at least five rounds of directory churn, more until the live log holds what the case needs (at least three
 /// commits and a revoke block; for the 1 MiB journals a log that wraps past the journal's end),
 /// then some changes that are never committed; then the power is cut and the volume abandoned
 /// without Unmount — a crash with committed, uncheckpointed transactions. The image must carry
@@ -34,6 +34,9 @@ public sealed partial class SafemountJournalInteropTests
 {
     /// <summary>Churn rounds allowed before the live log must show what the case needs.</summary>
     private const int MaxRounds = 400;
+
+    /// <summary>Churn rounds always run: each after the first frees the previous round's directory blocks, which the next reuses.</summary>
+    private const int MinRounds = 5;
 
     /// <summary>
     /// mkfs options; the journal features the kernel sets on that layout when it writes a
@@ -139,7 +142,7 @@ public sealed partial class SafemountJournalInteropTests
                 workload.Round(round);
                 var log = JournalReplayTests.LogBlocks(Tool.Debugfs(image, "logdump"));
                 bool wrapped = log.Zip(log.Skip(1)).Any(p => p.Second.Block < p.First.Block);
-                if (log.Count(b => b.Type == 2) >= 3 && log.Any(b => b.Type == 5) && wrapped == wraps)
+                if (round + 1 >= MinRounds && log.Count(b => b.Type == 2) >= 3 && log.Any(b => b.Type == 5) && wrapped == wraps)
                 {
                     break;
                 }
