@@ -82,6 +82,12 @@ public sealed partial class CrashKillTests
         }
 
         Assert.That(r.StdOut, Does.Match(@"after the kill: (ENOTCONN|ECONNABORTED|EIO)"), "the workload died with the service");
+        if (File.ReadAllText(Path.Combine(output, "crashed-header.txt")).Contains("needs_recovery", StringComparison.Ordinal))
+        {
+            Assert.That(File.ReadAllText(Path.Combine(output, "remount-stderr")), Does.Contain("journal replayed onto the device"),
+                "the crash left a live journal, which the read-write remount replays");
+        }
+
         int logged = int.Parse(FsyncedCount().Match(r.StdOut).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(logged, Is.Positive, "some fsyncs returned before the kill");
         Assert.That(r.StdOut, Does.Contain($"safe.ext4: verified {logged} fsynced files, 0 lost"));
