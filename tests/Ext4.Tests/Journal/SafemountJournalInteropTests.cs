@@ -121,6 +121,90 @@ public sealed partial class SafemountJournalInteropTests
     }
 
     /// <summary>
+    /// Orphans carried by the journal: after the first tree is committed, an O_TMPFILE inode
+    /// with data and an unlinked file that is still open (<see cref="Ext4Volume.IsReferenced"/>)
+    /// are committed on the orphan list (s_last_orphan, i_dtime chain), then the power is cut.
+    /// Each recovery must replay the list and release both (ext4_orphan_cleanup; the engine's
+    /// mount does Open + CleanupOrphans; e2fsck -E journal_only releases them after its replay): the
+    /// three images are then e2fsck clean, serve the committed tree, and their block and inode
+    /// bitmaps and group counters (dumpe2fs group lines) are identical.
+    /// </summary>
+    [TestCase("-b 4096")]
+    [TestCase("-b 1024 -O ^metadata_csum,^64bit")]
+    public void OrphansCommittedInTheJournalAreReleasedByEveryRecovery(string mkfs)
+    {
+        DirtyImage.RequireRoot();
+        using var dir = new TempDir();
+        string image = dir["crashed.img"];
+        Tool.Check("truncate", "-s", "32M", image);
+        Tool.Check("mkfs.ext4", ["-q", "-F", .. mkfs.Split(' '), image]);
+        List<string> committedTree;
+        using (var device = new PowerCutDevice(image))
+        {
+            var volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false, CommitInterval = TimeSpan.FromDays(1) });
+            new EngineJournalWorkload(volume, seed: 9).FirstTree();
+            uint docs = PathWalk.Resolve(volume, "/docs");
+            uint open = PathWalk.Resolve(volume, "/docs/file-4");
+            volume.IsReferenced = ino => ino == open;
+            Assert.That(volume.Unlink(docs, "file-4"u8), Is.EqualTo(Ext4Errno.None));
+            Assert.That(volume.CreateTmpFile(docs, 0x81A4, 0, 0, out var tmp), Is.EqualTo(Ext4Errno.None));
+            Assert.That(volume.WriteFile(tmp!.Number, 0, new byte[200_000], out _), Is.EqualTo(Ext4Errno.None));
+            Assert.That(volume.OrphanCount, Is.EqualTo(2));
+            volume.Sync();
+            committedTree = TreeSnapshot.Take(volume);
+            device.Cut();
+        }
+
+        Assert.That(Tool.Check("dumpe2fs", "-h", image), Does.Match(@"Filesystem features:.*needs_recovery"));
+        TestContext.Out.WriteLine(Tool.Debugfs(image, "logdump"));
+
+        string byFsck = dir["e2fsck.img"];
+        File.Copy(image, byFsck);
+        var fsck = Tool.Run("timeout", ["120", "e2fsck", "-E", "journal_only", "-y", byFsck], 150);
+        Assert.That(fsck.ExitCode, Is.EqualTo(0).Or.EqualTo(1), fsck.Stdout + fsck.Stderr);
+
+        // e2fsck's recovery releases the orphan list the replay restored (release_orphan_inodes
+        // runs in its superblock checks, also with journal_only), one line per orphan.
+        Assert.That(OrphanCleared().Matches(fsck.Stdout).Count, Is.EqualTo(2), $"e2fsck found both orphans on the replayed list:\n{fsck.Stdout}");
+        Assert.That(Tool.FsckClean(byFsck, out string fsckOut), Is.True, fsckOut);
+
+        string byEngine = dir["engine.img"];
+        File.Copy(image, byEngine);
+        using (var opened = TestImage.OpenPathWritable(byEngine))
+        {
+            Assert.That(opened.Volume.CleanupOrphans(loadFromDisk: true), Is.EqualTo(2), "safemount's mount releases both orphans");
+            opened.Volume.Unmount();
+        }
+
+        Assert.That(Tool.FsckClean(byEngine, out fsckOut), Is.True, fsckOut);
+
+        string byKernel = dir["kernel.img"];
+        File.Copy(image, byKernel);
+        string mnt = dir["kmnt"];
+        Directory.CreateDirectory(mnt);
+        var mount = Tool.Run("unshare", ["-m", "--propagation", "private", "sh", "-c", $"mount -o loop '{byKernel}' '{mnt}' && umount '{mnt}'"], 120);
+        Assert.That(mount.ExitCode, Is.Zero, mount.Stderr);
+        Assert.That(Tool.FsckClean(byKernel, out fsckOut), Is.True, fsckOut);
+
+        foreach (string recovered in new[] { byEngine, byFsck, byKernel })
+        {
+            Assert.That(Snapshot(recovered), Is.EqualTo(committedTree), $"{Path.GetFileName(recovered)} serves the committed tree");
+            Assert.That(FirstOrphan().Match(Tool.Check("dumpe2fs", "-h", recovered)).Success, Is.False, $"{Path.GetFileName(recovered)}: orphan list empty");
+        }
+
+        string kernelGroups = Groups(byKernel);
+        Assert.That(Groups(byEngine), Is.EqualTo(kernelGroups), "safemount's recovery frees exactly what the kernel's does");
+        Assert.That(Groups(byFsck), Is.EqualTo(kernelGroups), "e2fsck's recovery frees exactly what the kernel's does");
+    }
+
+    /// <summary>dumpe2fs from the first group on: bitmaps (free ranges), counters, checksums.</summary>
+    private static string Groups(string image)
+    {
+        string dump = Tool.Check("dumpe2fs", image);
+        return dump[dump.IndexOf("\nGroup 0:", StringComparison.Ordinal)..];
+    }
+
+    /// <summary>
     /// Runs the workload on <paramref name="image"/>, cuts the power after the commits and the
     /// uncommitted tail, and abandons the volume. Returns the tree as served right after the
     /// last commit, and the crashed image's logdump.
@@ -196,4 +280,10 @@ public sealed partial class SafemountJournalInteropTests
 
     [GeneratedRegex(@"Journal features:\s+(.*)")]
     private static partial Regex JournalFeatures();
+
+    [GeneratedRegex(@"First orphan inode:\s+(\d+)")]
+    private static partial Regex FirstOrphan();
+
+    [GeneratedRegex(@"^Clearing orphaned inode \d+ ", RegexOptions.Multiline)]
+    private static partial Regex OrphanCleared();
 }
