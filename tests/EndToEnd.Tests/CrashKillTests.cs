@@ -7,8 +7,9 @@ namespace Safemount.EndToEnd.Tests;
 /// kill -9 of the service under a real mounted workload (crash-kill.sh, crash-workload.py): a
 /// fresh image is mounted with safe.ext4 read-write through the real helper and a
 /// socket-activated service; a seeded workload writes, renames, deletes and fsyncs, logging each
-/// fsync that returned; the service is SIGKILLed at a seeded point and the workload then fails
-/// with a dead connection. umount must work and leave no mount, loop device or process. Then
+/// fsync that returned, and holds unlinked and O_TMPFILE files open (orphans at the crash, whose
+/// release by the recovery mount the service logs); the service is SIGKILLed at a seeded point
+/// and the workload then fails with a dead connection. umount must work and leave no mount, loop device or process. Then
 ///   1. safe.ext4 remounts the crashed image read-write (replaying its journal): every logged
 ///      fsynced file is there with its logged content; after umount e2fsck -fn is clean;
 ///   2. the kernel mounts a copy of the crashed image (its own replay), reads the same files
@@ -79,6 +80,10 @@ public sealed partial class CrashKillTests
 
             Assert.That(r.ExitCode, Is.Zero, $"seed {seed}: crash-kill.sh: {r}\nservice log:\n{activator.Log}");
             activator.AssertServicesExit(TimeSpan.FromSeconds(15));
+            foreach (string line in activator.Log.Split('\n').Where(l => l.Contains("orphan", StringComparison.Ordinal)))
+            {
+                TestContext.Out.WriteLine(line.Trim());
+            }
         }
 
         Assert.That(r.StdOut, Does.Match(@"after the kill: (ENOTCONN|ECONNABORTED|EIO)"), "the workload died with the service");

@@ -5,12 +5,13 @@ run ROOT SEED LOG PID: seeded operations on the file system at ROOT. "Stable" fi
 (under ROOT/s) are written once, fsynced (or fdatasynced) and never touched again; each one
 whose fsync RETURNED success is appended to LOG (outside the mount, flushed and fsynced at
 once) as "sha256 relative-path". Everything else churns under ROOT/c: creates, overwrites,
-appends, truncates, renames, unlinks, mkdir/rmdir, xattrs, a directory that grows past one
-block into an htree. At a seeded operation (between OPS/5 and OPS-50) a thread sends SIGKILL
-to PID (the safemount-ext4 serving ROOT) after a seeded delay of 0-20 ms, while the workload
-goes on until an operation fails; that must be a dead connection (ENOTCONN, ECONNABORTED,
-EIO). A failure before the kill, or of another kind, is an error (exit 2). Prints the kill
-point, the number of logged fsyncs and the error seen.
+appends, truncates, renames, unlinks, mkdir/rmdir, xattrs, unlinked-but-open and O_TMPFILE
+files (up to four are open at the kill: orphans for recovery to release), a directory that
+grows past one block into an htree. At a seeded operation (between OPS/5 and OPS-50) a thread
+sends SIGKILL to PID (the safemount-ext4 serving ROOT) after a seeded delay of 0-20 ms, while
+the workload goes on until an operation fails; that must be a dead connection (ENOTCONN,
+ECONNABORTED, EIO). A failure before the kill, or of another kind, is an error (exit 2).
+Prints the kill point, the number of logged fsyncs and the error seen.
 
 verify ROOT LOG: every logged file exists at ROOT with exactly the logged content; exit 1
 otherwise. Prints "verified N fsynced files".
@@ -36,6 +37,7 @@ class Workload:
         self.stable = 0
         self.churn = []          # relative paths of live churn files
         self.churn_dirs = ["c"]
+        self.held = []           # open descriptors of unlinked and O_TMPFILE files
         self.serial = 0
         self.logged = 0
 
@@ -49,6 +51,12 @@ class Workload:
     def data(self, limit):
         size = self.rng.choice([0, 1, 100, 4095, 4096, 4097, self.rng.randrange(limit)])
         return self.rng.randbytes(size)
+
+    def hold(self, fd):
+        """Keeps at most four orphan-making descriptors open; closing the oldest releases it."""
+        self.held.append(fd)
+        if len(self.held) > 4:
+            os.close(self.held.pop(0))
 
     def write_stable(self):
         # Sometimes in a new directory: its creation must be durable with the fsynced file.
@@ -111,6 +119,19 @@ class Workload:
                 self.churn_dirs.pop()
         elif r < 0.88:
             os.setxattr(self.path(self.rng.choice(self.churn)), "user.k%d" % self.rng.randrange(4), self.rng.randbytes(self.rng.randrange(1, 300)))
+        elif r < 0.92:
+            # An open file loses its last name: an orphan until closed (ext4_orphan_add); those
+            # still open when the service dies are left for recovery to release.
+            rel = self.churn.pop(self.rng.randrange(len(self.churn)))
+            fd = os.open(self.path(rel), os.O_RDWR)
+            self.hold(fd)
+            os.unlink(self.path(rel))
+            os.write(fd, self.data(64 * 1024))
+        elif r < 0.95:
+            # O_TMPFILE: born on the orphan list, with data.
+            fd = os.open(self.path(self.rng.choice(self.churn_dirs)), os.O_TMPFILE | os.O_RDWR, 0o600)
+            self.hold(fd)
+            os.write(fd, self.data(64 * 1024))
         else:
             for _ in range(20):
                 open(self.path("c/big/%s" % self.name("entry-in-a-growing-directory")), "wb").close()

@@ -13,9 +13,9 @@ namespace Safemount.Ext4.Tests.Journal;
 ///
 /// Per layout: the engine opens a fresh image read-write on a <see cref="PowerCutDevice"/> and
 /// runs <see cref="EngineJournalWorkload"/>: commits (Sync) of a first tree, of changes to it,
-/// then at least five rounds of directory churn, more until the live log holds what the case needs (at least three
-/// commits and a revoke block; for the 1 MiB journals a log that wraps past the journal's end),
-/// then some changes that are never committed; then the power is cut and the volume abandoned
+/// then at least five rounds of directory churn, more until the live log holds what the case
+/// needs (at least three commits and a revoke block; for the 1 MiB journals a log that wraps
+/// past the journal's end), then some changes that are never committed; then the power is cut and the volume abandoned
 /// without Unmount — a crash with committed, uncheckpointed transactions. The image must carry
 /// needs_recovery, a journal superblock with s_start != 0 and the journal features the kernel
 /// itself uses for that layout. Then, on three copies:
