@@ -9,7 +9,8 @@ namespace Safemount.EndToEnd.Tests;
 /// socket-activated service; a seeded workload writes, renames, deletes and fsyncs, logging each
 /// fsync that returned, and holds unlinked and O_TMPFILE files open (orphans at the crash, whose
 /// release by the recovery mount the service logs); the service is SIGKILLed at a seeded point
-/// and the workload then fails with a dead connection. umount must work and leave no mount, loop device or process. Then
+/// and the workload then fails with a dead connection. umount must work and leave no mount, loop
+/// device or process. Then
 ///   1. safe.ext4 remounts the crashed image read-write (replaying its journal): every logged
 ///      fsynced file is there with its logged content; after umount e2fsck -fn is clean;
 ///   2. the kernel mounts a copy of the crashed image (its own replay), reads the same files
