@@ -11,10 +11,12 @@ namespace Safemount.Ext4;
 internal sealed partial class FileData
 {
     /// <summary>
-    /// The mapping of the block holding <paramref name="pos"/>, at most up to the block holding
-    /// <paramref name="pos"/> + <paramref name="count"/> − 1 and at most one run of the extent
-    /// tree or block map (one extent, or one physically contiguous stretch, or one hole). An
-    /// inline-data inode is Inline for its first block and a hole past it.
+    /// The mapping from the block holding <paramref name="pos"/>: allocated blocks to the end of
+    /// their extent (block maps: of their physically contiguous stretch, at most to the end of
+    /// one pointer block), as fuse4fs answers, so one answer serves the following reads too; a
+    /// hole up to the next extent but not past the block holding <paramref name="pos"/> +
+    /// <paramref name="count"/> − 1. An inline-data inode is Inline for its first block and a
+    /// hole past it.
     /// </summary>
     public Ext4Mapping MappingAt(Ext4Inode inode, long pos, long count)
     {
@@ -30,9 +32,9 @@ internal sealed partial class FileData
                 : new Ext4Mapping(Ext4MappingKind.Hole, start, (long)(last - first + 1) << bits, -1);
         }
 
-        uint wanted = (uint)Math.Min(last - first + 1, MaxLogicalBlocks - first);
-        BlockRun run = Map(inode, (uint)first, wanted);
-        long length = (long)run.Length << bits;
+        BlockRun run = Map(inode, (uint)first, (uint)Math.Min(MaxLogicalBlocks - first, uint.MaxValue));
+        ulong blocks = run.Kind == BlockRunKind.Hole ? Math.Min(run.Length, last - first + 1) : run.Length;
+        long length = (long)blocks << bits;
         return run.Kind switch
         {
             BlockRunKind.Mapped => new Ext4Mapping(Ext4MappingKind.Mapped, start, length, (long)run.Physical << bits),

@@ -36,8 +36,8 @@ public class IomapWriteTests
         }
 
         Assert.That(hole with { DeviceOffset = 0 }, Is.EqualTo(new Ext4Mapping(Ext4MappingKind.Unwritten, 5L * bs, bs, 0, New: true)), "a hole becomes one new unwritten block");
-        Assert.That(over, Is.EqualTo(new Ext4Mapping(Ext4MappingKind.Mapped, 0, bs, before[0].Physical * bs)), "a pure overwrite maps the written extent as it is");
-        Assert.That(prealloc, Is.EqualTo(new Ext4Mapping(Ext4MappingKind.Unwritten, 15L * bs, bs, before[15].Physical * bs)), "preallocated blocks are used, not reallocated");
+        Assert.That(over, Is.EqualTo(new Ext4Mapping(Ext4MappingKind.Mapped, 0, 3L * bs, before[0].Physical * bs)), "a pure overwrite maps the written extent as it is, to its end");
+        Assert.That(prealloc, Is.EqualTo(new Ext4Mapping(Ext4MappingKind.Unwritten, 15L * bs, 3L * bs, before[15].Physical * bs)), "preallocated blocks are used, not reallocated");
         Assert.That(append with { DeviceOffset = 0 }, Is.EqualTo(new Ext4Mapping(Ext4MappingKind.Unwritten, 30L * bs, 3L * bs, 0, New: true)), "an append past EOF");
         Assert.That(zero, Is.EqualTo(new Ext4Mapping(Ext4MappingKind.Hole, 7L * bs, bs, -1)), "zeroing leaves a hole a hole");
 
