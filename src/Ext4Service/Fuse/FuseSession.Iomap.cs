@@ -16,11 +16,12 @@ public sealed partial class FuseSession
     /// <summary>Largest loff_t: no byte range of a file may end past it.</summary>
     private const ulong MaxLoff = long.MaxValue;
 
-    /// <summary>Set by the IOMAP_CONFIG handler once the file system answered; read by BEGIN.</summary>
-    private FuseIomapDeviceRegistry? iomapDevices;
+    /// <summary>Set by the IOMAP_CONFIG handler once the file system answered, after
+    /// <see cref="iomapBlockSize"/> (the volatile write publishes both); read by BEGIN.</summary>
+    private volatile FuseIomapDeviceRegistry? iomapDevices;
 
     /// <summary>s_blocksize the file system reported in IOMAP_CONFIG (0 before): every mapping
-    /// must be aligned to it.</summary>
+    /// must be aligned to it. Read only after <see cref="iomapDevices"/> was seen non-null.</summary>
     private uint iomapBlockSize;
 
     internal static bool IsIomapOpcode(FuseOpcode opcode) => opcode is

@@ -161,6 +161,48 @@ public sealed partial class BridgeIomapTests
         }
     }
 
+    /// <summary>§2.3: for an INLINE mapping the kernel moves the bytes with READ and WRITE
+    /// that carry no file handle (fh 0); the bridge serves them by node id.</summary>
+    [Test]
+    public void InlineDataIsMappedInlineAndMovedByFhLessReadAndWrite()
+    {
+        string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
+        try
+        {
+            string tree = Path.Combine(work, "tree");
+            Directory.CreateDirectory(tree);
+            File.WriteAllText(Path.Combine(tree, "small"), "inline bytes");
+            string image = Path.Combine(work, "img");
+            Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-O", "inline_data", "-d", tree, image, "8M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
+            Assert.That(VariantImages.Debugfs(image, "stat /small"), Does.Contain("Size of inline data"));
+            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /small")).Groups[1].Value, CultureInfo.InvariantCulture);
+            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
+            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
+            {
+                var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
+                Assert.That(fs.IomapConfig(new RecordingIomapDevice(), long.MaxValue, out _), Is.EqualTo(Errno.None));
+                Assert.That(fs.IomapBegin(Root, ino, ino, 0, 2, 5, out FuseIomapMapping read, out FuseIomapMapping write), Is.EqualTo(Errno.None));
+                Assert.That(read, Is.EqualTo(FuseIomapMapping.WithoutDevice(FuseIomapType.FUSE_IOMAP_TYPE_INLINE, 0, volume.BlockSize)));
+                Assert.That(write.Type, Is.EqualTo(FuseIomapType.FUSE_IOMAP_TYPE_PURE_OVERWRITE));
+                var buffer = new byte[64];
+                Assert.That(fs.Read(Root, ino, 0, 0, buffer, out int n), Is.EqualTo(Errno.None));
+                Assert.That(buffer[..n], Is.EqualTo("inline bytes"u8.ToArray()));
+                Assert.That(fs.Write(Root, ino, 0, 0, "INLINE"u8, FuseWriteFlags.None, 0, out uint written), Is.EqualTo(Errno.None));
+                Assert.That(written, Is.EqualTo(6u));
+            }
+
+            CommandResult fsck = Command.Run("timeout", ["120", "e2fsck", "-fn", image], TimeSpan.FromMinutes(3));
+            Assert.That(fsck.ExitCode, Is.Zero, fsck.ToString());
+            VariantImages.Debugfs(image, $"dump /small {Path.Combine(work, "out")}");
+            Assert.That(File.ReadAllText(Path.Combine(work, "out")), Is.EqualTo("INLINE bytes"));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [GeneratedRegex(@"Inode: (\d+)")]
     private static partial Regex InodeLine();
 }
