@@ -41,6 +41,12 @@ internal static class HelpText
          noatime, relatime (default), strictatime, nodiratime, diratime
          nofail         a SOURCE that does not exist is not an error: nothing is
                         mounted and the exit status is 0
+         iomap=auto|on|off
+                        the FUSE data path: with fuse-iomap (a kernel with Darrick
+                        Wong's series and fuse.enable_iomap=1) the kernel moves file
+                        data itself; auto (default) uses it when the kernel has it,
+                        on fails the mount (exit 32) naming why it is unavailable,
+                        off never asks; also passed to the service
          default_permissions and allow_other are always set; user_id and group_id are 0.
         Ignored (meaningful to mount(8) only): defaults, auto, noauto, user, nouser, users,
          owner, group, _netdev, loop, x-*, comment=*.

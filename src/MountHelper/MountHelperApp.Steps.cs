@@ -65,8 +65,9 @@ internal sealed partial class MountHelperApp
             Say($"MOUNT_ACCEPTED: {accepted.FsType}.{accepted.Subtype}, rootmode 0{Convert.ToString(accepted.RootMode, 8)}, blksize {accepted.BlockSize}, label '{accepted.Label}', uuid {new Guid(accepted.Uuid, bigEndian: true)}");
 
             using SafeFd fuse = OpenFuse(client);
-            HelperFailure(() => client.SendFuseFd(fuse));
-            Say($"FUSE_FD: /dev/fuse fd {fuse.Fd} passed (SCM_RIGHTS)");
+            FuseFdFlags fdFlags = PrepareIomap(fuse, policy.Iomap, client);
+            HelperFailure(() => client.SendFuseFd(fuse, fdFlags));
+            Say($"FUSE_FD: /dev/fuse fd {fuse.Fd} passed (SCM_RIGHTS), flags {fdFlags}");
             HelperFailure(() => client.WaitFuseFdAccepted());
             Say("FUSE_FD_ACCEPTED: the service reads /dev/fuse");
             FuseMounter.Request mr = new(accepted.FsType, accepted.Subtype, devicePath, fuse, mountpoint, accepted.RootMode, accepted.BlockSize, policy);

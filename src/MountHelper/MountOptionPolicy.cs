@@ -70,6 +70,15 @@ internal static class MountOptionPolicy
                     case "diratime": p = p with { NoDirAtime = false }; continue;
                 }
 
+                if (key == IomapOption.Name)
+                {
+                    // Acted on here (before mount) and forwarded, so the service holds the same mode.
+                    IomapOption.TryParse(value, out IomapMode mode);
+                    p = p with { Iomap = mode };
+                    forward.Add(item);
+                    continue;
+                }
+
                 if (key == "nofail" && value is null)
                 {
                     p = p with { NoFail = true };
@@ -133,6 +142,11 @@ internal static class MountOptionPolicy
         if (flagOnly && value is not null)
         {
             return "takes no value";
+        }
+
+        if (key == IomapOption.Name && !IomapOption.TryParse(value, out _))
+        {
+            return $"takes {IomapOption.ValidValues}";
         }
 
         if (Reserved.Contains(key))

@@ -1,3 +1,4 @@
+using Safemount.Shared.CommandLine;
 using Safemount.Shared.Interop;
 
 namespace Safemount.MountHelper;
@@ -21,6 +22,10 @@ internal sealed record MountPolicy
     /// <summary>"nofail": a source that does not exist is not an error (mount(8) FILESYSTEM-INDEPENDENT
     /// MOUNT OPTIONS: "Do not report errors for this device if it does not exist").</summary>
     public bool NoFail { get; init; }
+
+    /// <summary>iomap=auto|on|off (last one wins): whether the helper asks the kernel for the
+    /// fuse-iomap data path before mounting. The option is also forwarded to the service.</summary>
+    public IomapMode Iomap { get; init; } = IomapMode.Auto;
 
     /// <summary>Options forwarded to the service, comma-joined in the order given.</summary>
     public string FsOptions { get; init; } = string.Empty;

@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using Safemount.Ext4Service.Hosting;
+using Safemount.Shared.CommandLine;
 
 namespace Safemount.EndToEnd.Tests;
 
@@ -42,6 +43,26 @@ public sealed class FsOptionsTests
         Assert.That(FsOptions.Parse("ro", out _)!.CommitSeconds, Is.Null);
         Assert.That(FsOptions.Parse("ro", out _)!.Errors, Is.Null, "the superblock's s_errors applies");
         Assert.That(o.NoLoad, Is.True);
+    }
+
+    [TestCase("", IomapMode.Auto)]
+    [TestCase("iomap=auto", IomapMode.Auto)]
+    [TestCase("iomap=on", IomapMode.On)]
+    [TestCase("iomap", IomapMode.On)]
+    [TestCase("ro,iomap=on,iomap=off", IomapMode.Off)]
+    public void IomapModeIsParsed(string text, IomapMode mode)
+    {
+        Assert.That(FsOptions.Parse(text, out string? error)!.Iomap, Is.EqualTo(mode), error);
+    }
+
+    [TestCase("iomap=1")]
+    [TestCase("iomap=")]
+    [TestCase("iomap=Off")]
+    public void ABadIomapValueIsRefusedEvenWhenSloppy(string text)
+    {
+        Assert.That(FsOptions.Parse(text, out string? error), Is.Null);
+        Assert.That(error, Is.EqualTo($"invalid value for mount option 'iomap': '{text["iomap=".Length..]}' (auto, on or off)"));
+        Assert.That(FsOptions.Parse(text, out _, sloppy: true), Is.Null);
     }
 
     [Test]

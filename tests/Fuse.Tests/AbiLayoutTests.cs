@@ -59,6 +59,25 @@ public class AbiLayoutTests
         (typeof(FuseNotifyInvalInodeOut), 24),
         (typeof(FuseNotifyInvalEntryOut), 16),
         (typeof(FuseNotifyDeleteOut), 24),
+
+        // fuse-iomap v7 (FUSE-PROTOCOL.md §2.4, PART 5: 32, 32, 64, 72, 48, 8, 64, 104, 24, 48, 80).
+        (typeof(FuseIomapIo), 32),
+        (typeof(FuseIomapBeginIn), 32),
+        (typeof(FuseIomapBeginOut), 64),
+        (typeof(FuseIomapEndIn), 72),
+        (typeof(FuseIomapIoendIn), 48),
+        (typeof(FuseIomapIoendOut), 8),
+        (typeof(FuseIomapConfigIn), 64),
+        (typeof(FuseIomapConfigOut), 104),
+        (typeof(FuseRange), 16),
+        (typeof(FuseIomapDevInvalOut), 24),
+        (typeof(FuseIomapInvalMappingsOut), 48),
+        (typeof(FuseIomapUpsertMappingsOut), 80),
+        (typeof(FuseFreezefsIn), 8),
+        (typeof(FuseShutdownfsIn), 8),
+        (typeof(Safemount.Shared.Interop.fuse_iomap_support), 16),
+        (typeof(Safemount.Shared.Interop.fuse_backing_map), 16),
+        (typeof(Safemount.Shared.Interop.fuse_iomap_backing_info), 8),
     ];
 
     private static readonly (Type Type, string Field, int Offset)[] Offsets =
@@ -122,6 +141,33 @@ public class AbiLayoutTests
         (typeof(FuseNotifyInvalInodeOut), "Ino", 0), (typeof(FuseNotifyInvalInodeOut), "Off", 8), (typeof(FuseNotifyInvalInodeOut), "Len", 16),
         (typeof(FuseNotifyInvalEntryOut), "Parent", 0), (typeof(FuseNotifyInvalEntryOut), "Namelen", 8), (typeof(FuseNotifyInvalEntryOut), "Flags", 12),
         (typeof(FuseNotifyDeleteOut), "Parent", 0), (typeof(FuseNotifyDeleteOut), "Child", 8), (typeof(FuseNotifyDeleteOut), "Namelen", 16), (typeof(FuseNotifyDeleteOut), "Padding", 20),
+        (typeof(FuseIomapIo), "Offset", 0), (typeof(FuseIomapIo), "Length", 8), (typeof(FuseIomapIo), "Addr", 16), (typeof(FuseIomapIo), "Type", 24),
+        (typeof(FuseIomapIo), "Flags", 26), (typeof(FuseIomapIo), "Dev", 28),
+        (typeof(FuseIomapBeginIn), "Opflags", 0), (typeof(FuseIomapBeginIn), "Reserved", 4), (typeof(FuseIomapBeginIn), "AttrIno", 8),
+        (typeof(FuseIomapBeginIn), "Pos", 16), (typeof(FuseIomapBeginIn), "Count", 24),
+        (typeof(FuseIomapBeginOut), "Read", 0), (typeof(FuseIomapBeginOut), "Write", 32),
+        (typeof(FuseIomapEndIn), "Opflags", 0), (typeof(FuseIomapEndIn), "Reserved", 4), (typeof(FuseIomapEndIn), "AttrIno", 8), (typeof(FuseIomapEndIn), "Pos", 16),
+        (typeof(FuseIomapEndIn), "Count", 24), (typeof(FuseIomapEndIn), "Written", 32), (typeof(FuseIomapEndIn), "Map", 40),
+        (typeof(FuseIomapIoendIn), "Flags", 0), (typeof(FuseIomapIoendIn), "Error", 4), (typeof(FuseIomapIoendIn), "AttrIno", 8), (typeof(FuseIomapIoendIn), "Pos", 16),
+        (typeof(FuseIomapIoendIn), "NewAddr", 24), (typeof(FuseIomapIoendIn), "Written", 32), (typeof(FuseIomapIoendIn), "Dev", 40), (typeof(FuseIomapIoendIn), "Pad", 44),
+        (typeof(FuseIomapIoendOut), "Newsize", 0),
+        (typeof(FuseIomapConfigIn), "Flags", 0), (typeof(FuseIomapConfigIn), "Maxbytes", 8), (typeof(FuseIomapConfigIn), "CacheMaxbytes", 16),
+        (typeof(FuseIomapConfigIn), "Zero", 20), (typeof(FuseIomapConfigIn), "Padding0", 24), (typeof(FuseIomapConfigIn), "Padding4", 56),
+        (typeof(FuseIomapConfigOut), "Flags", 0), (typeof(FuseIomapConfigOut), "SId0", 8), (typeof(FuseIomapConfigOut), "SUuid0", 40),
+        (typeof(FuseIomapConfigOut), "SUuidLen", 56), (typeof(FuseIomapConfigOut), "SPad0", 57), (typeof(FuseIomapConfigOut), "SBlocksize", 60),
+        (typeof(FuseIomapConfigOut), "SMaxLinks", 64), (typeof(FuseIomapConfigOut), "STimeGran", 68), (typeof(FuseIomapConfigOut), "STimeMin", 72),
+        (typeof(FuseIomapConfigOut), "STimeMax", 80), (typeof(FuseIomapConfigOut), "SMaxbytes", 88), (typeof(FuseIomapConfigOut), "CacheMaxbytes", 96),
+        (typeof(FuseRange), "Offset", 0), (typeof(FuseRange), "Length", 8),
+        (typeof(FuseIomapDevInvalOut), "Dev", 0), (typeof(FuseIomapDevInvalOut), "Reserved", 4), (typeof(FuseIomapDevInvalOut), "Range", 8),
+        (typeof(FuseIomapInvalMappingsOut), "Nodeid", 0), (typeof(FuseIomapInvalMappingsOut), "AttrIno", 8), (typeof(FuseIomapInvalMappingsOut), "Read", 16),
+        (typeof(FuseIomapInvalMappingsOut), "Write", 32),
+        (typeof(FuseIomapUpsertMappingsOut), "Nodeid", 0), (typeof(FuseIomapUpsertMappingsOut), "AttrIno", 8), (typeof(FuseIomapUpsertMappingsOut), "Read", 16),
+        (typeof(FuseIomapUpsertMappingsOut), "Write", 48),
+        (typeof(FuseFreezefsIn), "Unlinked", 0), (typeof(FuseShutdownfsIn), "Flags", 0),
+        (typeof(Safemount.Shared.Interop.fuse_iomap_support), "flags", 0), (typeof(Safemount.Shared.Interop.fuse_iomap_support), "padding", 8),
+        (typeof(Safemount.Shared.Interop.fuse_backing_map), "fd", 0), (typeof(Safemount.Shared.Interop.fuse_backing_map), "flags", 4),
+        (typeof(Safemount.Shared.Interop.fuse_backing_map), "padding", 8),
+        (typeof(Safemount.Shared.Interop.fuse_iomap_backing_info), "backing_id", 0), (typeof(Safemount.Shared.Interop.fuse_iomap_backing_info), "blocksize", 4),
     ];
 
     private static IEnumerable<TestCaseData> SizeCases() => Sizes.Select(s => new TestCaseData(s.Type, s.Size).SetArgDisplayNames(s.Type.Name, s.Size.ToString()));
@@ -189,4 +235,46 @@ public class AbiLayoutTests
         Assert.That((uint)FuseWriteFlags.FUSE_WRITE_CACHE | ((uint)FuseWriteFlags.FUSE_WRITE_LOCKOWNER << 8) | ((uint)FuseWriteFlags.FUSE_WRITE_KILL_SUIDGID << 16), Is.EqualTo(0x040201));
         Assert.That((uint)FuseRenameFlags.RENAME_NOREPLACE | ((uint)FuseRenameFlags.RENAME_EXCHANGE << 8) | ((uint)FuseRenameFlags.RENAME_WHITEOUT << 16), Is.EqualTo(0x040201));
     }
+
+    [Test]
+    public void IomapNumbersMatchTheV7Uapi()
+    {
+        // §2.3 opcodes, §2.5 notify codes and flags, §2.6 ioctl numbers.
+        Assert.That(Enumerable.Range(4089, 7).Select(i => Enum.GetName((FuseOpcode)i)), Is.EqualTo(new[]
+        {
+            "FUSE_FREEZE_FS", "FUSE_UNFREEZE_FS", "FUSE_SHUTDOWN_FS", "FUSE_IOMAP_CONFIG", "FUSE_IOMAP_IOEND", "FUSE_IOMAP_BEGIN", "FUSE_IOMAP_END",
+        }));
+        Assert.That((int)FuseNotifyCode.FUSE_NOTIFY_IOMAP_DEV_INVAL, Is.EqualTo(99));
+        Assert.That((int)FuseNotifyCode.FUSE_NOTIFY_IOMAP_UPSERT_MAPPINGS, Is.EqualTo(100));
+        Assert.That((int)FuseNotifyCode.FUSE_NOTIFY_IOMAP_INVAL_MAPPINGS, Is.EqualTo(101));
+        Assert.That((ulong)FuseInitFlags.FUSE_IOMAP, Is.EqualTo(1UL << 43));
+        Assert.That(FuseAbi.FUSE_IOMAP_MINOR_VERSION, Is.EqualTo(99));
+        Assert.That(FuseAbi.FUSE_ATTR_EXCLUSIVE, Is.EqualTo(4));
+        Assert.That(FuseAbi.FUSE_ATTR_IOMAP, Is.EqualTo(8));
+        Assert.That(new[] { FuseIomapType.FUSE_IOMAP_TYPE_HOLE, FuseIomapType.FUSE_IOMAP_TYPE_DELALLOC, FuseIomapType.FUSE_IOMAP_TYPE_MAPPED, FuseIomapType.FUSE_IOMAP_TYPE_UNWRITTEN, FuseIomapType.FUSE_IOMAP_TYPE_INLINE, FuseIomapType.FUSE_IOMAP_TYPE_NOCACHE, FuseIomapType.FUSE_IOMAP_TYPE_RETRY_CACHE, FuseIomapType.FUSE_IOMAP_TYPE_PURE_OVERWRITE }.Select(t => (int)t),
+            Is.EqualTo(new[] { 0, 1, 2, 3, 4, 253, 254, 255 }));
+        Assert.That((ushort)FuseIomapFlags.FUSE_IOMAP_F_WANT_IOMAP_END, Is.EqualTo(1 << 7));
+        Assert.That((ushort)FuseIomapFlags.FUSE_IOMAP_F_SIZE_CHANGED, Is.EqualTo(1 << 8));
+        Assert.That((ushort)FuseIomapFlags.FUSE_IOMAP_F_STALE, Is.EqualTo(1 << 9));
+        Assert.That((ushort)FuseIomapFlags.ReplyMask, Is.EqualTo(0xFF));
+        Assert.That((uint)FuseIomapOp.FUSE_IOMAP_OP_REPORT, Is.EqualTo(1U << 2));
+        Assert.That((uint)FuseIomapOp.FUSE_IOMAP_OP_DONTCACHE, Is.EqualTo(1U << 10));
+        Assert.That((uint)FuseIomapOp.FUSE_IOMAP_OP_SWAPFILE, Is.EqualTo(1U << 30));
+        Assert.That((uint)FuseIomapOp.FUSE_IOMAP_OP_WRITEBACK, Is.EqualTo(1U << 31));
+        Assert.That((uint)FuseIomapOp.WriteMask, Is.EqualTo(0x80000083U));
+        Assert.That((uint)FuseIomapIoendFlags.FUSE_IOMAP_IOEND_APPEND, Is.EqualTo(1U << 4));
+        Assert.That((uint)FuseIomapIoendFlags.FUSE_IOMAP_IOEND_SWAPOFF, Is.EqualTo(1U << 6));
+        Assert.That((ulong)FuseIomapConfigFlags.FUSE_IOMAP_CONFIG_CACHE_MAXBYTES, Is.EqualTo(1UL << 6));
+        Assert.That(FuseAbi.FUSE_IOMAP_NULL_ADDR, Is.EqualTo(ulong.MaxValue));
+        Assert.That(FuseAbi.FUSE_IOMAP_CACHE_DEFAULT_MAXBYTES, Is.EqualTo(262144));
+        Assert.That(FuseAbi.FUSE_IOMAP_CACHE_MAX_MAXBYTES, Is.EqualTo(2097152));
+        Assert.That(Safemount.Shared.Interop.IoctlNumbers.FUSE_DEV_IOC_IOMAP_SUPPORT, Is.EqualTo(Ioc(2, 99, 16)));
+        Assert.That(Safemount.Shared.Interop.IoctlNumbers.FUSE_DEV_IOC_ADD_IOMAP, Is.EqualTo(Ioc(0, 101, 0)));
+        Assert.That(Safemount.Shared.Interop.IoctlNumbers.FUSE_DEV_IOC_IOMAP_SET_BLOCKSIZE, Is.EqualTo(Ioc(1, 102, 8)));
+        Assert.That(Safemount.Shared.Interop.IoctlNumbers.FUSE_DEV_IOC_BACKING_OPEN, Is.EqualTo(Ioc(1, 1, 16)));
+        Assert.That(Safemount.Shared.Interop.fuse_backing_map.FUSE_BACKING_TYPE_IOMAP, Is.EqualTo(1));
+    }
+
+    /// <summary>_IOC(dir, 229, nr, size) of include/uapi/asm-generic/ioctl.h: dir 0 none, 1 write, 2 read.</summary>
+    private static ulong Ioc(uint dir, uint nr, uint size) => ((ulong)dir << 30) | ((ulong)size << 16) | (229UL << 8) | nr;
 }

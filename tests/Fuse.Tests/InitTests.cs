@@ -171,6 +171,6 @@ public class InitTests
     public void FlagNamesForLogs()
     {
         Assert.That(FuseInitNegotiator.FormatFlags(0), Is.EqualTo("none"));
-        Assert.That(FuseInitNegotiator.FormatFlags((1UL << 0) | (1UL << 22) | (1UL << 43)), Is.EqualTo("ASYNC_READ|MAX_PAGES|bit43"));
+        Assert.That(FuseInitNegotiator.FormatFlags((1UL << 0) | (1UL << 22) | (1UL << 43) | (1UL << 44)), Is.EqualTo("ASYNC_READ|MAX_PAGES|IOMAP|bit44"));
     }
 }

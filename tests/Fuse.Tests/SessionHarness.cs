@@ -30,6 +30,12 @@ internal static class SessionHarness
     public static (Reply[] Replies, ListLogger Log, FuseSession Session) Run(TestFileSystem fs, IEnumerable<byte[]> requests, FuseSessionOptions? options = null, bool init = true)
     {
         var device = new MemoryFuseDevice(init ? requests.Prepend(Fixtures.KernelInit618) : requests);
+        return Run(fs, device, () => device.Replies, options);
+    }
+
+    /// <summary>Runs over <paramref name="device"/>, whose queue already holds every request.</summary>
+    public static (Reply[] Replies, ListLogger Log, FuseSession Session) Run(TestFileSystem fs, IFuseDevice device, Func<byte[][]> recorded, FuseSessionOptions? options = null)
+    {
         var log = new ListLogger();
         var session = new FuseSession(device, fs, options ?? new FuseSessionOptions { WorkerThreads = 1 }, log);
         Exception? escaped = null;
@@ -49,7 +55,7 @@ internal static class SessionHarness
         // Hang guard only (no timing assertion): a session that never returns fails the test.
         Assert.That(runner.Join(TimeSpan.FromMinutes(1)), Is.True, "FuseSession.Run did not return after ENODEV");
         Assert.That(escaped, Is.Null, "an exception escaped FuseSession.Run");
-        Reply[] replies = [.. device.Replies.Select(Reply.Parse)];
+        Reply[] replies = [.. recorded().Select(Reply.Parse)];
         foreach (Reply r in replies)
         {
             Assert.That(r.Len, Is.EqualTo(16 + r.Payload.Length), "out_header.len must equal the bytes written");

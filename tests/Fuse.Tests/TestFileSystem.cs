@@ -14,7 +14,7 @@ namespace Safemount.Fuse.Tests;
 /// TestFileSystem.Data.cs) and each records its decoded arguments in <see cref="Calls"/>.
 /// Thread safety: every member takes <see cref="gate"/>; nothing blocks while holding it.
 /// </summary>
-internal sealed partial class TestFileSystem : IFuseFileSystem
+internal sealed partial class TestFileSystem : IFuseFileSystem, IFuseIomapFileSystem
 {
     public const ulong Root = 1;
     public const ulong Hello = 2;

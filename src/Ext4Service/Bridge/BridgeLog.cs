@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Safemount.Shared.Interop;
 
 namespace Safemount.Ext4Service.Bridge;
 
@@ -25,4 +26,19 @@ internal static partial class BridgeLog
 
     [LoggerMessage(EventId = 306, Level = LogLevel.Information, Message = "FUSE_DESTROY: {Nodes} nodes still looked up, {Files} files and {Dirs} directories open")]
     public static partial void Destroyed(ILogger logger, int nodes, int files, int dirs);
+
+    [LoggerMessage(EventId = 340, Level = LogLevel.Information, Message = "fuse-iomap: block device registered as backing id {BackingId}, block size {BlockSize}")]
+    public static partial void IomapRegistered(ILogger logger, uint backingId, uint blockSize);
+
+    [LoggerMessage(EventId = 341, Level = LogLevel.Error, Message = "fuse-iomap: FUSE_DEV_IOC_BACKING_OPEN of the block device failed: {Error}")]
+    public static partial void IomapBackingOpenFailed(ILogger logger, Errno error);
+
+    [LoggerMessage(EventId = 342, Level = LogLevel.Warning, Message = "fuse-iomap: FUSE_DEV_IOC_IOMAP_SET_BLOCKSIZE failed: {Error}; the block device keeps its block size")]
+    public static partial void IomapSetBlockSizeFailed(ILogger logger, Errno error);
+
+    [LoggerMessage(EventId = 343, Level = LogLevel.Error, Message = "fuse-iomap: IOEND of inode {Ino} reports an out-of-place (SHARED) write; ext4 writes in place")]
+    public static partial void IomapSharedIoend(ILogger logger, uint ino);
+
+    [LoggerMessage(EventId = 344, Level = LogLevel.Warning, Message = "fuse-iomap: FUSE_SHUTDOWN_FS: the block device is going away; the volume is shut down")]
+    public static partial void IomapShutdown(ILogger logger);
 }

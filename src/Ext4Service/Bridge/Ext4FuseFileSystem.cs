@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Safemount.Ext4;
 using Safemount.Fuse;
@@ -15,7 +16,7 @@ namespace Safemount.Ext4Service.Bridge;
 /// Thread safety: every member may be called from several FUSE worker threads at once. The
 /// volume is thread-safe; the handle tables and lookup counts synchronise themselves.
 /// </remarks>
-internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
+internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem, IFuseIomapFileSystem
 {
     /// <summary>FOPEN_KEEP_CACHE: the page cache stays valid across opens (the service is the
     /// only writer, and read-only for now).</summary>
@@ -35,10 +36,13 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem
     /// <summary>Set once by <see cref="Init"/>, before any other request.</summary>
     private bool _writebackCache;
 
-    public Ext4FuseFileSystem(Ext4Volume volume, ILogger logger)
+    /// <param name="iomapDevice">The block device to register in FUSE_IOMAP_CONFIG when the
+    /// session may negotiate fuse-iomap; null: every iomap request is refused (ENODEV).</param>
+    public Ext4FuseFileSystem(Ext4Volume volume, ILogger logger, SafeHandle? iomapDevice = null)
     {
         _volume = volume;
         _logger = logger;
+        _iomapDevice = iomapDevice;
 
         // The kernel holds an inode while it has a lookup on it (open files included): an unlink
         // of the last name then leaves it on the orphan list until FORGET drops the count to 0.

@@ -15,6 +15,10 @@ public ref struct FuseDirectoryWriter
     private readonly bool plus;
     private readonly (ulong Seconds, uint Nanoseconds) entryValid;
     private readonly (ulong Seconds, uint Nanoseconds) attrValid;
+
+    /// <summary>fuse_attr.flags added to regular files (FUSE_ATTR_IOMAP | FUSE_ATTR_EXCLUSIVE
+    /// under fuse-iomap, else 0).</summary>
+    private readonly uint regularFileAttrFlags;
     private int length;
 
     /// <summary>Writes into <paramref name="buffer"/> (the READDIR size the kernel asked for).
@@ -25,13 +29,15 @@ public ref struct FuseDirectoryWriter
     {
     }
 
-    /// <summary>As above, with timeouts the session has already split (READDIR hot path).</summary>
-    internal FuseDirectoryWriter(Span<byte> buffer, bool plus, (ulong Seconds, uint Nanoseconds) entryValid, (ulong Seconds, uint Nanoseconds) attrValid)
+    /// <summary>As above, with timeouts the session has already split (READDIR hot path) and
+    /// the negotiated regular-file attr flags.</summary>
+    internal FuseDirectoryWriter(Span<byte> buffer, bool plus, (ulong Seconds, uint Nanoseconds) entryValid, (ulong Seconds, uint Nanoseconds) attrValid, uint regularFileAttrFlags = 0)
     {
         this.buffer = buffer;
         this.plus = plus;
         this.entryValid = entryValid;
         this.attrValid = attrValid;
+        this.regularFileAttrFlags = regularFileAttrFlags;
         this.length = 0;
     }
 
@@ -86,7 +92,7 @@ public ref struct FuseDirectoryWriter
         }
 
         Span<byte> record = this.buffer.Slice(this.length, size);
-        FuseEntryOut entryOut = entry.NodeId != 0 ? FuseSession.MakeEntryOut(entry, this.entryValid, this.attrValid) : default;
+        FuseEntryOut entryOut = entry.NodeId != 0 ? FuseSession.MakeEntryOut(entry, this.entryValid, this.attrValid, this.regularFileAttrFlags) : default;
         MemoryMarshal.Write(record, in entryOut);
         WriteDirent(record[FuseEntryOut.SizeOf..], entry.Attr.Ino, nextOffset, type, name);
         this.length += size;

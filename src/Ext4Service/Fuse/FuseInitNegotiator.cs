@@ -6,8 +6,10 @@ namespace Safemount.Fuse;
 
 /// <summary>
 /// FUSE_INIT negotiation as a pure function of the kernel's fuse_init_in and the session
-/// options (FUSE-PROTOCOL.md §1.2). Rules: major must be 7 (else EPROTO); minor =
-/// min(45, kernel's); a flag is taken only if the kernel offered it and it is in
+/// options (FUSE-PROTOCOL.md §1.2, §2.2). Rules: major must be 7 (else EPROTO); minor =
+/// min(45, kernel's), except that FUSE_IOMAP is taken only from a kernel that says minor 99
+/// and offers bit 43, when iomapCapable (the options allow it and the file
+/// system implements the iomap operations), and then the reply says minor 99 too; a flag is taken only if the kernel offered it and it is in
 /// <see cref="WantedFlags"/> (plus <see cref="WritableFlags"/> when the file system is writable);
 /// the reply is truncated to the compat size the kernel's minor expects.
 /// </summary>
@@ -56,7 +58,7 @@ internal static class FuseInitNegotiator
     /// <summary>Negotiates. On <see cref="Errno.None"/>, <paramref name="initOut"/> is the reply
     /// and <paramref name="replySize"/> how many of its bytes to send. <paramref name="writable"/>
     /// is the file system's !IsReadOnly.</summary>
-    public static Errno Negotiate(in FuseInitIn initIn, FuseSessionOptions options, bool writable, out FuseInitOut initOut, out int replySize, out FuseInitResult result)
+    public static Errno Negotiate(in FuseInitIn initIn, FuseSessionOptions options, bool writable, out FuseInitOut initOut, out int replySize, out FuseInitResult result, bool iomapCapable = false)
     {
         initOut = default;
         replySize = 0;
@@ -83,7 +85,18 @@ internal static class FuseInitNegotiator
             }
         }
 
+        // fuse-iomap v7 (§2.2 step 4, PART 5): only minor 99 gives bit 43 that meaning.
+        bool iomapKernel = initIn.Minor == FuseAbi.FUSE_IOMAP_MINOR_VERSION;
+        if (iomapKernel && iomapCapable && options.AllowIomap)
+        {
+            wanted |= FuseInitFlags.FUSE_IOMAP;
+        }
+
         ulong taken = offered & (ulong)wanted;
+        if ((taken & (ulong)FuseInitFlags.FUSE_IOMAP) != 0)
+        {
+            minor = FuseAbi.FUSE_IOMAP_MINOR_VERSION;
+        }
         bool maxPagesTaken = (taken & (ulong)FuseInitFlags.FUSE_MAX_PAGES) != 0;
         ushort maxPages = maxPagesTaken ? options.MaxPages : Math.Min(options.MaxPages, DefaultMaxPages);
         uint maxWrite = (uint)maxPages * FuseAbi.PageSize;

@@ -57,4 +57,10 @@ internal static partial class FuseLog
 
     [LoggerMessage(EventId = 1121, Level = LogLevel.Error, Message = "File system returned an invalid result for {Opcode} unique {Unique}: {Reason}; replying EIO")]
     public static partial void InvalidResult(ILogger logger, FuseOpcode opcode, ulong unique, string reason);
+
+    [LoggerMessage(EventId = 1122, Level = LogLevel.Error, Message = "File system answered FUSE_IOMAP_CONFIG with block size {BlockSize}, time granularity {TimeGranularityNs} ns, maxbytes {MaxBytes}; replying EIO")]
+    public static partial void IomapConfigInvalid(ILogger logger, uint blockSize, uint timeGranularityNs, long maxBytes);
+
+    [LoggerMessage(EventId = 1123, Level = LogLevel.Error, Message = "File system answered FUSE_IOMAP_BEGIN for node {NodeId} pos {Pos} with a mapping the kernel would refuse: {Reason}; replying EIO")]
+    public static partial void IomapMappingInvalid(ILogger logger, ulong nodeId, ulong pos, string reason);
 }

@@ -129,6 +129,12 @@ public sealed partial class FuseSession
             case FuseOpcode.FUSE_DESTROY: this.HandleDestroy(reply); break;
             case FuseOpcode.FUSE_LSEEK: this.HandleLseek(ctx, ref reader, reply); break;
             default:
+                if (IsIomapOpcode(opcode))
+                {
+                    this.DispatchIomap(opcode, ctx, ref reader, reply);
+                    break;
+                }
+
                 if (IsWriteOpcode(opcode))
                 {
                     if (this.fs.IsReadOnly)

@@ -16,7 +16,7 @@ public sealed partial class FuseSession
             throw new FuseMalformedRequestException("second FUSE_INIT");
         }
 
-        Errno rc = FuseInitNegotiator.Negotiate(initIn, this.options, !this.fs.IsReadOnly, out FuseInitOut initOut, out int replySize, out FuseInitResult result);
+        Errno rc = FuseInitNegotiator.Negotiate(initIn, this.options, !this.fs.IsReadOnly, out FuseInitOut initOut, out int replySize, out FuseInitResult result, iomapCapable: this.fs is IFuseIomapFileSystem);
         if (rc != Errno.None)
         {
             FuseLog.InitRefused(this.logger, initIn.Major);
@@ -45,6 +45,7 @@ public sealed partial class FuseSession
         // Publish before replying: the kernel may hand the next request to another reader as
         // soon as the reply is written.
         this.initResult = result;
+        this.regularFileAttrFlags = result.Iomap ? FuseAbi.FUSE_ATTR_IOMAP | FuseAbi.FUSE_ATTR_EXCLUSIVE : 0;
         this.initialized = true;
         this.StartExtraWorkers();
         reply.SendTruncated(initOut, replySize);
@@ -68,7 +69,7 @@ public sealed partial class FuseSession
             return;
         }
 
-        reply.Send(MakeEntryOut(entry, this.entryValid, this.attrValid));
+        reply.Send(MakeEntryOut(entry, this.entryValid, this.attrValid, this.regularFileAttrFlags));
     }
 
     private void HandleForget(in FuseRequestContext ctx, ref FuseRequestReader reader)
@@ -109,7 +110,7 @@ public sealed partial class FuseSession
         {
             AttrValid = this.attrValid.Seconds,
             AttrValidNsec = this.attrValid.Nanoseconds,
-            Attr = attr,
+            Attr = MarkAttr(attr, this.regularFileAttrFlags),
         };
         reply.Send(attrOut);
     }
@@ -235,7 +236,7 @@ public sealed partial class FuseSession
 
         // A directory reply may be shorter than asked; clamp to the buffer instead of failing.
         int size = (int)Math.Min(readIn.Size, (uint)reply.Payload.Length);
-        var writer = new FuseDirectoryWriter(reply.Payload[..size], plus, this.entryValid, this.attrValid);
+        var writer = new FuseDirectoryWriter(reply.Payload[..size], plus, this.entryValid, this.attrValid, this.regularFileAttrFlags);
         Errno rc = this.fs.ReadDir(ctx, ctx.NodeId, readIn.Fh, readIn.Offset, plus, ref writer);
 
         // Records already accepted are sent even on error: with READDIRPLUS the file system has
@@ -415,8 +416,9 @@ public sealed partial class FuseSession
         this.Stop("FUSE_DESTROY");
     }
 
-    /// <summary>fuse_entry_out of LOOKUP and of each READDIRPLUS record.</summary>
-    internal static FuseEntryOut MakeEntryOut(in FuseEntry entry, (ulong Seconds, uint Nanoseconds) entryValid, (ulong Seconds, uint Nanoseconds) attrValid) => new()
+    /// <summary>fuse_entry_out of LOOKUP and of each READDIRPLUS record;
+    /// <paramref name="regularFileAttrFlags"/> as for <see cref="MarkAttr"/>.</summary>
+    internal static FuseEntryOut MakeEntryOut(in FuseEntry entry, (ulong Seconds, uint Nanoseconds) entryValid, (ulong Seconds, uint Nanoseconds) attrValid, uint regularFileAttrFlags = 0) => new()
     {
         Nodeid = entry.NodeId,
         Generation = entry.Generation,
@@ -424,6 +426,21 @@ public sealed partial class FuseSession
         EntryValidNsec = entryValid.Nanoseconds,
         AttrValid = attrValid.Seconds,
         AttrValidNsec = attrValid.Nanoseconds,
-        Attr = entry.Attr,
+        Attr = MarkAttr(entry.Attr, regularFileAttrFlags),
     };
+
+    /// <summary>ORs <paramref name="regularFileAttrFlags"/> (FUSE_ATTR_IOMAP | FUSE_ATTR_EXCLUSIVE
+    /// once FUSE_IOMAP is negotiated, else 0) into the attr of a regular file (S_IFREG): only
+    /// regular files take the iomap I/O path (FUSE-PROTOCOL.md §2.2 step 7).</summary>
+    internal static FuseAttr MarkAttr(FuseAttr attr, uint regularFileAttrFlags)
+    {
+        const uint S_IFMT = 0xF000;
+        const uint S_IFREG = 0x8000;
+        if ((attr.Mode & S_IFMT) == S_IFREG)
+        {
+            attr.Flags |= regularFileAttrFlags;
+        }
+
+        return attr;
+    }
 }

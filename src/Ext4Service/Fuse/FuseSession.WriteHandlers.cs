@@ -42,7 +42,7 @@ public sealed partial class FuseSession
             return;
         }
 
-        reply.Send(MakeEntryOut(entry, this.entryValid, this.attrValid), new FuseOpenOut { Fh = fh, OpenFlags = openFlags });
+        reply.Send(MakeEntryOut(entry, this.entryValid, this.attrValid, this.regularFileAttrFlags), new FuseOpenOut { Fh = fh, OpenFlags = openFlags });
     }
 
     private void HandleMkNod(in FuseRequestContext ctx, ref FuseRequestReader reader, FuseReplyWriter reply)
@@ -150,7 +150,7 @@ public sealed partial class FuseSession
         {
             AttrValid = this.attrValid.Seconds,
             AttrValidNsec = this.attrValid.Nanoseconds,
-            Attr = attr,
+            Attr = MarkAttr(attr, this.regularFileAttrFlags),
         });
     }
 
@@ -281,7 +281,7 @@ public sealed partial class FuseSession
 
         if (this.CheckNewEntry(ctx, opcode, entry, reply))
         {
-            reply.Send(MakeEntryOut(entry, this.entryValid, this.attrValid));
+            reply.Send(MakeEntryOut(entry, this.entryValid, this.attrValid, this.regularFileAttrFlags));
         }
     }
 

@@ -43,6 +43,11 @@ public sealed partial class FuseSession
     /// <summary>Negotiated values; written before <see cref="initialized"/> is set.</summary>
     private FuseInitResult initResult;
 
+    /// <summary>fuse_attr.flags every regular file's attr carries: FUSE_ATTR_IOMAP |
+    /// FUSE_ATTR_EXCLUSIVE once FUSE_IOMAP was taken, else 0. Written with
+    /// <see cref="initResult"/>, before <see cref="initialized"/> is set.</summary>
+    private uint regularFileAttrFlags;
+
     private int runStarted;
 
     public FuseSession(IFuseDevice device, IFuseFileSystem fs, FuseSessionOptions options, ILogger logger)

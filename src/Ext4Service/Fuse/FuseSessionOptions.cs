@@ -28,4 +28,10 @@ public sealed class FuseSessionOptions
     /// read-only). The kernel then keeps dirty pages, owns size and mtime, and sends WRITEs with
     /// FUSE_WRITE_CACHE at writeback; false makes every write(2) a synchronous WRITE.</summary>
     public bool WritebackCache { get; init; } = true;
+
+    /// <summary>Take FUSE_IOMAP (FUSE-PROTOCOL.md §2.2) when a fuse-iomap kernel (INIT minor 99)
+    /// offers it and the file system implements <see cref="IFuseIomapFileSystem"/>. The kernel
+    /// offers it only on a /dev/fuse fd that had FUSE_DEV_IOC_ADD_IOMAP before mount, which the
+    /// mount helper issues when the iomap= option allows; false keeps the mainline data path.</summary>
+    public bool AllowIomap { get; init; }
 }

@@ -60,6 +60,11 @@ internal sealed class FsOptions
     /// <summary>noload / norecovery: do not replay the journal (read-only mounts only).</summary>
     public bool NoLoad { get; private set; }
 
+    /// <summary>iomap=auto|on|off (bare "iomap" = on): the FUSE data path. The helper acts on it
+    /// before mount (FUSE_DEV_IOC_ADD_IOMAP); here off keeps FUSE_IOMAP out of INIT even when
+    /// the fd was opted in.</summary>
+    public IomapMode Iomap { get; private set; } = IomapMode.Auto;
+
     /// <summary>Options dropped because the helper asked for sloppy parsing (mount -s).</summary>
     public IReadOnlyList<string> Dropped => _dropped;
 
@@ -109,6 +114,12 @@ internal sealed class FsOptions
                     continue;
                 case "commit":
                     error = $"invalid value for mount option 'commit': '{value}' (seconds, 0 to {MaxCommitSeconds})";
+                    return null;
+                case IomapOption.Name when IomapOption.TryParse(value, out IomapMode iomap):
+                    result.Iomap = iomap;
+                    continue;
+                case IomapOption.Name:
+                    error = $"invalid value for mount option 'iomap': '{value}' ({IomapOption.ValidValues})";
                     return null;
                 case "noload" or "norecovery" when value is null:
                     result.NoLoad = true;

@@ -6,6 +6,7 @@ using Safemount.Ext4Service.Bridge;
 using Safemount.Ext4Service.Sandbox;
 using Safemount.Fuse;
 using Safemount.Shared.Interop;
+using Safemount.Shared.CommandLine;
 using Safemount.Shared.Protocol;
 
 namespace Safemount.Ext4Service.Hosting;
@@ -135,8 +136,12 @@ internal sealed class MountService
             Warnings = warnings,
         });
 
-        using SafeFd fuseFd = endpoint.ReceiveFuseFd();
-        var fs = new Ext4FuseFileSystem(volume, _logger);
+        using SafeFd fuseFd = endpoint.ReceiveFuseFd(out FuseFdFlags fdFlags);
+
+        // fuse-iomap (FUSE-PROTOCOL.md §2.2) only when the helper opted the fd in and iomap= does
+        // not say off; the kernel still decides (INIT minor 99 with bit 43), else mainline.
+        bool allowIomap = (fdFlags & FuseFdFlags.IomapAdded) != 0 && options.Iomap != IomapMode.Off;
+        var fs = new Ext4FuseFileSystem(volume, _logger, allowIomap ? request.Device : null);
         var session = new FuseSession(new FuseDeviceFd(fuseFd), fs, new FuseSessionOptions
         {
             WorkerThreads = FuseWorkers,
@@ -146,6 +151,7 @@ internal sealed class MountService
             // The kernel truncates utimes and its own stamps to this before they reach the cache
             // it owns under the writeback cache (regular files' mtime, ctime).
             TimeGranularityNs = volume.TimestampGranularityNs,
+            AllowIomap = allowIomap,
         }, _logger);
 
         // READY goes out once the kernel's FUSE_INIT has been answered; the helper's mount(2)

@@ -37,8 +37,13 @@ internal static class SeccompPolicy
         PrctlInterop.PR_CAPBSET_READ, PrctlInterop.PR_GET_SECUREBITS, PrctlInterop.PR_GET_NO_NEW_PRIVS,
     ];
 
-    /// <summary>TCGETS, TIOCGWINSZ (asm-generic/ioctls.h): Console asks whether 0..2 are terminals.</summary>
-    private static readonly uint[] AllowedIoctls = [0x5401, 0x5413];
+    /// <summary>TCGETS, TIOCGWINSZ (asm-generic/ioctls.h): Console asks whether 0..2 are terminals.
+    /// FUSE_DEV_IOC_BACKING_OPEN and FUSE_DEV_IOC_IOMAP_SET_BLOCKSIZE (fuse-iomap v7,
+    /// FUSE-PROTOCOL.md §2.6): the block device is registered on /dev/fuse in IOMAP_CONFIG; the
+    /// kernel refuses both unless iomap was negotiated on that connection (EPERM/EOPNOTSUPP).
+    /// They carry the FUSE ioctl type 229 (0xE5), which no other fd the service holds (block
+    /// device, socket) implements.</summary>
+    private static readonly uint[] AllowedIoctls = [0x5401, 0x5413, (uint)IoctlNumbers.FUSE_DEV_IOC_BACKING_OPEN, (uint)IoctlNumbers.FUSE_DEV_IOC_IOMAP_SET_BLOCKSIZE];
 
     /// <summary>CLONE_NEWTIME|NEWNS|NEWCGROUP|NEWUTS|NEWIPC|NEWUSER|NEWPID|NEWNET (linux/sched.h).</summary>
     private const uint CloneNamespaceFlags = 0x00000080 | 0x00020000 | 0x02000000 | 0x04000000 | 0x08000000 | 0x10000000 | 0x20000000 | 0x40000000;

@@ -92,10 +92,16 @@ public sealed class HelperClient : IDisposable
         return MountAccepted.Decode(ref r);
     }
 
-    /// <summary>FUSE_FD with the /dev/fuse fd (the caller keeps ownership).</summary>
-    public void SendFuseFd(SafeFd fuse)
+    /// <summary>FUSE_FD with the /dev/fuse fd (the caller keeps ownership); the flags u32 goes
+    /// out only when <paramref name="flags"/> is not None (an empty body means None).</summary>
+    public void SendFuseFd(SafeFd fuse, FuseFdFlags flags = FuseFdFlags.None)
     {
         MessageWriter w = new(MessageType.FuseFd);
+        if (flags != FuseFdFlags.None)
+        {
+            w.WriteUInt32((uint)flags);
+        }
+
         _channel.Send(w, fuse, Deadline.After(_timeouts.Step));
     }
 

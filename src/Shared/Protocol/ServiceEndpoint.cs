@@ -114,12 +114,29 @@ public sealed partial class ServiceEndpoint : IDisposable
         _channel.Send(ErrorWriter(code, reason), null, Deadline.After(_timeouts.Step));
 
     /// <summary>Receives FUSE_FD; the fd must be char device 10:229, else BadFdType. The caller owns it.</summary>
-    public SafeFd ReceiveFuseFd()
+    public SafeFd ReceiveFuseFd() => ReceiveFuseFd(out _);
+
+    /// <summary>Receives FUSE_FD and its optional flags (empty body: None; a bit this version
+    /// does not define: MalformedMessage).</summary>
+    public SafeFd ReceiveFuseFd(out FuseFdFlags flags)
     {
+        flags = FuseFdFlags.None;
         using ReceivedMessage m = Expect(MessageType.FuseFd, Deadline.After(_timeouts.Step), "waiting for FUSE_FD");
         try
         {
-            m.Reader().EnsureEnd();
+            MessageReader r = m.Reader();
+            if (r.Remaining > 0)
+            {
+                uint raw = r.ReadUInt32("flags");
+                if ((raw & ~(uint)FuseFdFlags.Known) != 0)
+                {
+                    throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"FUSE_FD flags 0x{raw:x} has unknown bits");
+                }
+
+                flags = (FuseFdFlags)raw;
+            }
+
+            r.EnsureEnd();
             SafeFd fuse = m.Fds.Take(0);
             StatxResult st = FileInterop.FStat(fuse);
             if (!st.IsCharDevice || st.RdevMajor != FuseMajor || st.RdevMinor != FuseMinor)

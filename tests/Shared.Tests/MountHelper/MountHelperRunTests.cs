@@ -227,4 +227,65 @@ public sealed class MountHelperRunTests
         Assert.That(code, Is.EqualTo(32));
         Assert.That(err.ToString(), Does.Contain("mount point").And.Contain("Not a directory"));
     }
+
+    /// <summary>The kernel's FUSE_DEV_IOC_IOMAP_SUPPORT answer on a fresh /dev/fuse fd.</summary>
+    private static Errno KernelIomapSupport()
+    {
+        using SafeFd fuse = FileInterop.Open("/dev/fuse", FileInterop.O_RDWR);
+        return FuseIomapInterop.QuerySupport(fuse, out _);
+    }
+
+    [Test]
+    public void IomapOnIsRefusedBeforeMountWhenTheKernelHasNoIomap()
+    {
+        Errno support = KernelIomapSupport();
+        if (support == Errno.None)
+        {
+            Assert.Ignore("this kernel has fuse-iomap: iomap=on is not refused here");
+        }
+
+        HelperEnd end = default;
+        PeerThread service = Service(ep =>
+        {
+            using MountRequest req = ep.ReceiveMountRequest();
+            ep.SendMountAccepted(new MountAccepted());
+            end = ep.WaitForHelperEnd(TimeSpan.FromSeconds(5));
+        });
+        (int code, string err) = RunHelper("-o", "ro,iomap=on");
+        Assert.That(service.Join(), Is.Null);
+        Assert.That(code, Is.EqualTo(32));
+        Assert.That(err, Is.EqualTo($"mount.safe.ext4: {_image}: iomap=on but the kernel cannot use fuse-iomap: FUSE_DEV_IOC_IOMAP_SUPPORT: {support}{(support == Errno.ENOTTY ? " (mainline kernel without fuse-iomap)" : string.Empty)}\n"));
+        Assert.That(end.Aborted, Is.True, "the service is told, before any FUSE_FD");
+        Assert.That(end.Reason, Does.StartWith("iomap=on: FUSE_DEV_IOC_IOMAP_SUPPORT"));
+    }
+
+    [TestCase("ro,iomap=auto", "fuse-iomap unavailable (FUSE_DEV_IOC_IOMAP_SUPPORT: ")]
+    [TestCase("ro", "fuse-iomap unavailable (FUSE_DEV_IOC_IOMAP_SUPPORT: ")]
+    [TestCase("ro,iomap=on,iomap=off", "iomap=off: mainline FUSE data path")]
+    public void AutoFallsBackAndOffNeverAsksAndTheServiceHearsIt(string options, string said)
+    {
+        if (KernelIomapSupport() == Errno.None && !options.EndsWith("off", StringComparison.Ordinal))
+        {
+            Assert.Ignore("this kernel has fuse-iomap: auto takes it");
+        }
+
+        FuseFdFlags flags = (FuseFdFlags)0xFF;
+        string? forwarded = null;
+        PeerThread service = Service(ep =>
+        {
+            using MountRequest req = ep.ReceiveMountRequest();
+            forwarded = req.Options;
+            ep.SendMountAccepted(new MountAccepted());
+            using SafeFd f = ep.ReceiveFuseFd(out flags);
+            ep.SendFuseFdAccepted();
+            ep.WaitForHelperEnd(TimeSpan.FromSeconds(5));
+        });
+        (int code, string err) = RunHelper("-fv", "-o", options);
+        Assert.That(service.Join(), Is.Null);
+        Assert.That(code, Is.EqualTo(0), err);
+        Assert.That(err, Does.Contain(said));
+        Assert.That(flags, Is.EqualTo(FuseFdFlags.None), "FUSE_FD without IOMAP_ADDED");
+        Assert.That(forwarded, Is.EqualTo(options.Replace("ro,", string.Empty, StringComparison.Ordinal).Replace("ro", string.Empty, StringComparison.Ordinal)), "iomap= reaches the service too");
+    }
 }
+

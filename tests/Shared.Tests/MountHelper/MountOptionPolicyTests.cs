@@ -1,4 +1,5 @@
 using Safemount.MountHelper;
+using Safemount.Shared.CommandLine;
 using Safemount.Shared.Interop;
 using Safemount.Shared.Protocol;
 
@@ -61,6 +62,32 @@ public sealed class MountOptionPolicyTests
     public void MalformedOrReservedOptionsAreUsageErrors(string option)
     {
         Assert.Throws<UsageException>(() => MountOptionPolicy.Apply($"ro,{option}", sloppy: false));
+    }
+
+    [TestCase("", IomapMode.Auto, "")]
+    [TestCase("iomap=auto", IomapMode.Auto, "iomap=auto")]
+    [TestCase("iomap=on", IomapMode.On, "iomap=on")]
+    [TestCase("iomap", IomapMode.On, "iomap")]
+    [TestCase("ro,iomap=off,errors=continue", IomapMode.Off, "iomap=off,errors=continue")]
+    [TestCase("iomap=on,iomap=off", IomapMode.Off, "iomap=on,iomap=off")]
+    public void IomapModeIsTakenAndForwarded(string options, IomapMode mode, string forwarded)
+    {
+        MountPolicy p = MountOptionPolicy.Apply(options, sloppy: false);
+        Assert.That(p.Iomap, Is.EqualTo(mode));
+        Assert.That(p.FsOptions, Is.EqualTo(forwarded));
+    }
+
+    [TestCase("iomap=yes")]
+    [TestCase("iomap=")]
+    [TestCase("iomap=ON")]
+    public void ABadIomapValueIsAUsageErrorOrDroppedWhenSloppy(string option)
+    {
+        UsageException e = Assert.Throws<UsageException>(() => MountOptionPolicy.Apply($"ro,{option}", sloppy: false))!;
+        Assert.That(e.Message, Is.EqualTo($"option '{option}': takes auto, on or off"));
+        MountPolicy p = MountOptionPolicy.Apply($"ro,{option}", sloppy: true);
+        Assert.That(p.Iomap, Is.EqualTo(IomapMode.Auto));
+        Assert.That(p.FsOptions, Is.Empty);
+        Assert.That(p.Warnings.Single(), Does.Contain(option));
     }
 
     [Test]

@@ -79,4 +79,29 @@ internal static class FuseAbi
     /// <summary>O_TRUNC (asm-generic/fcntl.h): with FUSE_ATOMIC_O_TRUNC, OPEN carries it and the
     /// server truncates.</summary>
     public const uint O_TRUNC = 0x200;
+
+    /// <summary>FUSE_KERNEL_MINOR_VERSION of every fuse-iomap kernel ("magic minor to make
+    /// experimental code obvious", FUSE-PROTOCOL.md §2.1). Only with it is bit 43 FUSE_IOMAP.</summary>
+    public const uint FUSE_IOMAP_MINOR_VERSION = 99;
+
+    /// <summary>FUSE_ATTR_EXCLUSIVE (fuse_attr.flags, v7): local-fs-style inode; needed for IOMAP.</summary>
+    public const uint FUSE_ATTR_EXCLUSIVE = 1U << 2;
+
+    /// <summary>FUSE_ATTR_IOMAP (fuse_attr.flags, v7): file I/O goes through iomap.</summary>
+    public const uint FUSE_ATTR_IOMAP = 1U << 3;
+
+    /// <summary>FUSE_IOMAP_NULL_ADDR: addr of HOLE, DELALLOC, INLINE and PURE_OVERWRITE halves.</summary>
+    public const ulong FUSE_IOMAP_NULL_ADDR = ulong.MaxValue;
+
+    /// <summary>FUSE_IOMAP_DEV_NULL: dev of halves with no device.</summary>
+    public const uint FUSE_IOMAP_DEV_NULL = 0;
+
+    /// <summary>FUSE_IOMAP_INVAL_TO_EOF: fuse_range.length meaning "to the end of the file".</summary>
+    public const ulong FUSE_IOMAP_INVAL_TO_EOF = ulong.MaxValue;
+
+    /// <summary>FUSE_IOMAP_CACHE_DEFAULT_MAXBYTES: default per-inode mapping-cache limit, bytes.</summary>
+    public const uint FUSE_IOMAP_CACHE_DEFAULT_MAXBYTES = 256 * 1024;
+
+    /// <summary>FUSE_IOMAP_CACHE_MAX_MAXBYTES: largest per-inode mapping-cache limit, bytes.</summary>
+    public const uint FUSE_IOMAP_CACHE_MAX_MAXBYTES = 2 * 1024 * 1024;
 }

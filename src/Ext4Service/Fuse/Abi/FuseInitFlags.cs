@@ -51,4 +51,8 @@ internal enum FuseInitFlags : ulong
     FUSE_ALLOW_IDMAP = 1UL << 40,
     FUSE_OVER_IO_URING = 1UL << 41,
     FUSE_REQUEST_TIMEOUT = 1UL << 42,
+
+    /// <summary>fuse-iomap v7 (djwong tree, minor 99): offered only on a /dev/fuse fd that had
+    /// FUSE_DEV_IOC_ADD_IOMAP before mount (FUSE-PROTOCOL.md §2.2).</summary>
+    FUSE_IOMAP = 1UL << 43,
 }

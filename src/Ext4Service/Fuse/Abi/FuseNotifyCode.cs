@@ -13,4 +13,13 @@ internal enum FuseNotifyCode
     FUSE_NOTIFY_RESEND = 7,
     FUSE_NOTIFY_INC_EPOCH = 8,
     FUSE_NOTIFY_PRUNE = 9,
+
+    /// <summary>fuse-iomap v7: fuse_iomap_dev_inval_out (§2.5).</summary>
+    FUSE_NOTIFY_IOMAP_DEV_INVAL = 99,
+
+    /// <summary>fuse-iomap v7: fuse_iomap_upsert_mappings_out (§2.5).</summary>
+    FUSE_NOTIFY_IOMAP_UPSERT_MAPPINGS = 100,
+
+    /// <summary>fuse-iomap v7: fuse_iomap_inval_mappings_out (§2.5).</summary>
+    FUSE_NOTIFY_IOMAP_INVAL_MAPPINGS = 101,
 }

@@ -1,6 +1,7 @@
 namespace Safemount.Fuse.Abi;
 
-/// <summary>enum fuse_opcode (fuse_kernel.h, protocol 7.45).</summary>
+/// <summary>enum fuse_opcode (fuse_kernel.h, protocol 7.45; 4089..4095 from the fuse-iomap v7
+/// uapi, minor 99, FUSE-PROTOCOL.md §2.3).</summary>
 internal enum FuseOpcode : uint
 {
     FUSE_LOOKUP = 1,
@@ -54,4 +55,25 @@ internal enum FuseOpcode : uint
     FUSE_TMPFILE = 51,
     FUSE_STATX = 52,
     FUSE_COPY_FILE_RANGE_64 = 53,
+
+    /// <summary>fuse-iomap v7: second stage of a freeze; fuse_freezefs_in, no reply payload.</summary>
+    FUSE_FREEZE_FS = 4089,
+
+    /// <summary>fuse-iomap v7: thaw; no body, no reply payload.</summary>
+    FUSE_UNFREEZE_FS = 4090,
+
+    /// <summary>fuse-iomap v7: super_operations->shutdown; fuse_shutdownfs_in, no reply payload.</summary>
+    FUSE_SHUTDOWN_FS = 4091,
+
+    /// <summary>fuse-iomap v7: nodeid 0, fuse_iomap_config_in → fuse_iomap_config_out.</summary>
+    FUSE_IOMAP_CONFIG = 4092,
+
+    /// <summary>fuse-iomap v7: fuse_iomap_ioend_in → fuse_iomap_ioend_out.</summary>
+    FUSE_IOMAP_IOEND = 4093,
+
+    /// <summary>fuse-iomap v7: fuse_iomap_begin_in → fuse_iomap_begin_out.</summary>
+    FUSE_IOMAP_BEGIN = 4094,
+
+    /// <summary>fuse-iomap v7: fuse_iomap_end_in, no reply payload.</summary>
+    FUSE_IOMAP_END = 4095,
 }

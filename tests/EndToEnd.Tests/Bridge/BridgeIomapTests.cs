@@ -1,0 +1,208 @@
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Win32.SafeHandles;
+using NUnit.Framework;
+using Safemount.Ext4;
+using Safemount.Ext4.Storage;
+using Safemount.Ext4Service.Bridge;
+using Safemount.Fuse;
+using Safemount.Fuse.Abi;
+using Safemount.Shared.Interop;
+
+namespace Safemount.EndToEnd.Tests.Bridge;
+
+/// <summary>
+/// The bridge's fuse-iomap answers (Ext4FuseFileSystem as IFuseIomapFileSystem) on a real image:
+/// IOMAP_CONFIG registers the device it was given and reports the volume; BEGIN answers in
+/// device bytes on the registered id, checked against debugfs; a write over a hole allocates an
+/// unwritten block flagged NEW|DIRTY; IOEND converts it and reports the new size; e2fsck -fn
+/// is clean afterwards. The ioctls themselves need a fuse-iomap kernel, so the device here
+/// records the registration (BACKING_OPEN would hand out id 1 first, §2.2 step 6).
+/// </summary>
+[TestFixture]
+public sealed partial class BridgeIomapTests
+{
+    private const uint BackingId = 1;
+
+    private static FuseRequestContext Root => new(1, 1, 0, 0, 1);
+
+    private sealed class RecordingIomapDevice : IFuseIomapDevice
+    {
+        public List<string> Calls { get; } = [];
+
+        public Errno IomapBackingOpen(SafeHandle blockDevice, out uint backingId)
+        {
+            backingId = BackingId;
+            Calls.Add($"BACKING_OPEN fd={blockDevice.DangerousGetHandle()}");
+            return Errno.None;
+        }
+
+        public Errno IomapSetBlockSize(uint backingId, uint blockSize)
+        {
+            Calls.Add($"SET_BLOCKSIZE {backingId} {blockSize}");
+            return Errno.ENOTTY;
+        }
+    }
+
+    [Test]
+    public void ConfigBeginIoendOnARealImage()
+    {
+        string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
+        try
+        {
+            string tree = Path.Combine(work, "tree");
+            Directory.CreateDirectory(tree);
+            var data = new byte[10000];
+            new Random(3).NextBytes(data);
+            File.WriteAllBytes(Path.Combine(tree, "f"), data);
+            string image = Path.Combine(work, "img");
+            CommandResult r = Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-L", "iomapvol", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1));
+            Assert.That(r.ExitCode, Is.Zero, r.ToString());
+            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /f")).Groups[1].Value, CultureInfo.InvariantCulture);
+            long physical0 = long.Parse(VariantImages.Debugfs(image, "bmap /f 0").Trim(), CultureInfo.InvariantCulture);
+
+            FuseIomapMapping read0, write0, hole, holeWrite;
+            long newSize;
+            var device = new RecordingIomapDevice();
+            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
+            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
+            {
+                var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
+                Assert.That(fs.IomapConfig(device, long.MaxValue, out FuseIomapConfig config), Is.EqualTo(Errno.None));
+                Assert.That(device.Calls, Is.EqualTo(new[] { $"BACKING_OPEN fd={handle.DangerousGetHandle()}", "SET_BLOCKSIZE 1 4096" }), "the device it was given, then its block size (ENOTTY tolerated)");
+                Assert.That(config.BlockSize, Is.EqualTo(4096u));
+                Assert.That(config.Sid, Is.EqualTo("iomapvol"u8.ToArray()));
+                Assert.That(config.Uuid, Is.EqualTo(volume.Uuid.ToByteArray(bigEndian: true)));
+                Assert.That(config.MaxLinks, Is.EqualTo(65000u));
+                Assert.That((config.TimeGranularityNs, config.TimeMin, config.TimeMax), Is.EqualTo((1u, (long)int.MinValue, 0x37FFFFFFFL)), "256-byte inodes: ns timestamps to 2446");
+                Assert.That(config.MaxBytes, Is.EqualTo(volume.MaxFileBytes));
+
+                ulong node = ino;
+                Assert.That(fs.IomapBegin(Root, node, ino, 0, 100, 10, out read0, out write0), Is.EqualTo(Errno.None));
+                Assert.That(fs.IomapBegin(Root, node, ino + 1, 0, 100, 10, out _, out _), Is.EqualTo(Errno.ESTALE), "attr_ino must be the node's inode");
+                Assert.That(fs.IomapBegin(Root, node, ino, FuseIomapOp.FUSE_IOMAP_OP_WRITE, 5 * 4096, 4096, out hole, out holeWrite), Is.EqualTo(Errno.None));
+                Assert.That(fs.IomapBegin(Root, node, ino, FuseIomapOp.FUSE_IOMAP_OP_WRITE | FuseIomapOp.FUSE_IOMAP_OP_OVERWRITE_ONLY, 9 * 4096, 4096, out _, out _), Is.EqualTo(Errno.EAGAIN), "overwrite-only over a hole");
+                Assert.That(fs.IomapBegin(Root, node, ino, FuseIomapOp.FUSE_IOMAP_OP_ATOMIC, 0, 4096, out _, out _), Is.EqualTo(Errno.EOPNOTSUPP));
+            }
+
+            // The kernel writes block 5 at the mapped address; then it sends IOEND.
+
+            Assert.That(read0, Is.EqualTo(new FuseIomapMapping(0, 3 * 4096, (ulong)physical0 * 4096, FuseIomapType.FUSE_IOMAP_TYPE_MAPPED, FuseIomapFlags.None, BackingId)), "the whole 3-block extent, in device bytes");
+            Assert.That(write0, Is.EqualTo(FuseIomapMapping.PureOverwrite(read0)));
+            Assert.That((hole.Type, hole.Offset, hole.Length, hole.Flags, hole.Dev), Is.EqualTo((FuseIomapType.FUSE_IOMAP_TYPE_UNWRITTEN, 5UL * 4096, 4096UL, FuseIomapFlags.FUSE_IOMAP_F_NEW | FuseIomapFlags.FUSE_IOMAP_F_DIRTY, BackingId)));
+            Assert.That(holeWrite.Type, Is.EqualTo(FuseIomapType.FUSE_IOMAP_TYPE_PURE_OVERWRITE));
+            Assert.That(VariantImages.Debugfs(image, "bmap /f 5").Trim(), Is.EqualTo($"{hole.Addr / 4096} (uninit)"), "debugfs maps block 5 there, unwritten");
+
+            var block = new byte[4096];
+            new Random(4).NextBytes(block);
+            using (SafeFileHandle raw = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+            {
+                RandomAccess.Write(raw, block, (long)hole.Addr);
+            }
+
+            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
+            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
+            {
+                var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
+                Assert.That(fs.IomapIoend(Root, ino, ino, FuseIomapIoendFlags.FUSE_IOMAP_IOEND_UNWRITTEN | FuseIomapIoendFlags.FUSE_IOMAP_IOEND_APPEND, Errno.None, 5 * 4096, 4096, out newSize), Is.EqualTo(Errno.None));
+                Assert.That(fs.IomapIoend(Root, ino, ino, FuseIomapIoendFlags.None, Errno.EIO, 0, 4096, out _), Is.EqualTo(Errno.EIO), "a failed write is answered with its error");
+                Assert.That(fs.IomapIoend(Root, ino, ino, FuseIomapIoendFlags.FUSE_IOMAP_IOEND_SHARED, Errno.None, 0, 4096, out _), Is.EqualTo(Errno.EIO), "ext4 never writes out of place");
+                volume.Unmount();
+            }
+
+            Assert.That(newSize, Is.EqualTo(6 * 4096));
+            CommandResult fsck = Command.Run("timeout", ["120", "e2fsck", "-fn", image], TimeSpan.FromMinutes(3));
+            Assert.That(fsck.ExitCode, Is.Zero, fsck.ToString());
+            VariantImages.Debugfs(image, $"dump /f {Path.Combine(work, "out")}");
+            byte[] want = new byte[6 * 4096];
+            data.CopyTo(want, 0);
+            block.CopyTo(want, 5 * 4096);
+            Assert.That(File.ReadAllBytes(Path.Combine(work, "out")), Is.EqualTo(want));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [Test]
+    public void WithoutADeviceConfigIsEnodevAndAReadOnlyVolumeRefusesWrites()
+    {
+        string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
+        try
+        {
+            string tree = Path.Combine(work, "tree");
+            Directory.CreateDirectory(tree);
+            File.WriteAllText(Path.Combine(tree, "f"), "x");
+            string image = Path.Combine(work, "img");
+            Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-d", tree, image, "8M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
+            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /f")).Groups[1].Value, CultureInfo.InvariantCulture);
+            using SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.Read);
+            using var blocks = new FileBlockDevice(handle, new FileInfo(image).Length);
+            using Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = true });
+            var device = new RecordingIomapDevice();
+            Assert.That(new Ext4FuseFileSystem(volume, NullLogger.Instance).IomapConfig(device, long.MaxValue, out _), Is.EqualTo(Errno.ENODEV));
+            Assert.That(device.Calls, Is.Empty);
+            var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
+            Assert.That(fs.IomapConfig(device, long.MaxValue, out _), Is.EqualTo(Errno.None));
+            Assert.That(fs.IomapBegin(Root, ino, ino, FuseIomapOp.FUSE_IOMAP_OP_WRITE, 4096, 10, out _, out _), Is.EqualTo(Errno.EROFS));
+            Assert.That(fs.IomapIoend(Root, ino, ino, FuseIomapIoendFlags.FUSE_IOMAP_IOEND_UNWRITTEN, Errno.None, 0, 1, out _), Is.EqualTo(Errno.EROFS));
+            Assert.That(fs.IomapBegin(Root, ino, ino, FuseIomapOp.FUSE_IOMAP_OP_REPORT, 0, 10, out FuseIomapMapping inline, out _), Is.EqualTo(Errno.None));
+            Assert.That(inline.Type, Is.EqualTo(FuseIomapType.FUSE_IOMAP_TYPE_MAPPED), "a one-byte file in a block (no inline_data here)");
+            Assert.That(fs.IomapBegin(Root, 1, 2, 0, 0, 10, out _, out _), Is.EqualTo(Errno.EISDIR), "the root directory has no iomap data path");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    /// <summary>§2.3: for an INLINE mapping the kernel moves the bytes with READ and WRITE
+    /// that carry no file handle (fh 0); the bridge serves them by node id.</summary>
+    [Test]
+    public void InlineDataIsMappedInlineAndMovedByFhLessReadAndWrite()
+    {
+        string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
+        try
+        {
+            string tree = Path.Combine(work, "tree");
+            Directory.CreateDirectory(tree);
+            File.WriteAllText(Path.Combine(tree, "small"), "inline bytes");
+            string image = Path.Combine(work, "img");
+            Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-O", "inline_data", "-d", tree, image, "8M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
+            Assert.That(VariantImages.Debugfs(image, "stat /small"), Does.Contain("Size of inline data"));
+            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /small")).Groups[1].Value, CultureInfo.InvariantCulture);
+            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
+            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
+            {
+                var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
+                Assert.That(fs.IomapConfig(new RecordingIomapDevice(), long.MaxValue, out _), Is.EqualTo(Errno.None));
+                Assert.That(fs.IomapBegin(Root, ino, ino, 0, 2, 5, out FuseIomapMapping read, out FuseIomapMapping write), Is.EqualTo(Errno.None));
+                Assert.That(read, Is.EqualTo(FuseIomapMapping.WithoutDevice(FuseIomapType.FUSE_IOMAP_TYPE_INLINE, 0, volume.BlockSize)));
+                Assert.That(write.Type, Is.EqualTo(FuseIomapType.FUSE_IOMAP_TYPE_PURE_OVERWRITE));
+                var buffer = new byte[64];
+                Assert.That(fs.Read(Root, ino, 0, 0, buffer, out int n), Is.EqualTo(Errno.None));
+                Assert.That(buffer[..n], Is.EqualTo("inline bytes"u8.ToArray()));
+                Assert.That(fs.Write(Root, ino, 0, 0, "INLINE"u8, FuseWriteFlags.None, 0, out uint written), Is.EqualTo(Errno.None));
+                Assert.That(written, Is.EqualTo(6u));
+            }
+
+            CommandResult fsck = Command.Run("timeout", ["120", "e2fsck", "-fn", image], TimeSpan.FromMinutes(3));
+            Assert.That(fsck.ExitCode, Is.Zero, fsck.ToString());
+            VariantImages.Debugfs(image, $"dump /small {Path.Combine(work, "out")}");
+            Assert.That(File.ReadAllText(Path.Combine(work, "out")), Is.EqualTo("INLINE bytes"));
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
+    [GeneratedRegex(@"Inode: (\d+)")]
+    private static partial Regex InodeLine();
+}
