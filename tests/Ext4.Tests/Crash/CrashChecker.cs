@@ -1,0 +1,134 @@
+using Safemount.Ext4.Storage;
+using Safemount.Ext4.Tests.Journal;
+using Safemount.Ext4.Tests.Support;
+
+namespace Safemount.Ext4.Tests.Crash;
+
+/// <summary>
+/// Judges one crash state: writes it to an image file, recovers it as a read-write mount does
+/// (MountService: Open read-write, which replays a journal that needs recovery; the root inode;
+/// CleanupOrphans from disk; then a clean Unmount), requires <c>e2fsck -fn</c> to be clean, and
+/// reopens read-only to walk the whole tree (every inode, directory, file body, symlink and
+/// xattr read without exception), to find no path the workload had not created by the state's
+/// limit, and every protected file synced before the state's prefix with an acceptable content.
+/// </summary>
+internal sealed class CrashChecker(byte[] baseImage, IReadOnlyList<DeviceEvent> log, WorkloadModel model, int blockSize)
+{
+    /// <summary>Sparse-write granularity: runs of zeros this long are left as holes.</summary>
+    private const int SparseChunk = 64 << 10;
+
+    /// <summary>Null when <paramref name="state"/> recovers cleanly with nothing lost, else what went wrong (first line: the category).</summary>
+    public string? Check(CrashState state, string imagePath)
+    {
+        WriteSparse(imagePath, state.Apply(baseImage, log, blockSize));
+        try
+        {
+            if (Recover(imagePath) is { } refused)
+            {
+                return refused;
+            }
+        }
+        catch (Exception e)
+        {
+            return $"recovery threw {e.GetType().Name}: {e.Message}";
+        }
+
+        if (!Tool.FsckClean(imagePath, out string fsck))
+        {
+            return "e2fsck -fn after recovery is not clean:\n" + string.Join('\n', fsck.Split('\n').Take(25));
+        }
+
+        try
+        {
+            return Verify(imagePath, state);
+        }
+        catch (Exception e)
+        {
+            return $"reading the recovered tree threw {e.GetType().Name}: {e.Message}";
+        }
+    }
+
+    /// <summary>Writes <paramref name="image"/> to <paramref name="path"/>, skipping all-zero chunks (a sparse file).</summary>
+    public static void WriteSparse(string path, byte[] image)
+    {
+        using var handle = File.OpenHandle(path, FileMode.Create, FileAccess.ReadWrite);
+        RandomAccess.SetLength(handle, image.Length);
+        for (int at = 0; at < image.Length; at += SparseChunk)
+        {
+            var chunk = image.AsSpan(at, Math.Min(SparseChunk, image.Length - at));
+            if (chunk.ContainsAnyExcept((byte)0))
+            {
+                RandomAccess.Write(handle, chunk, at);
+            }
+        }
+    }
+
+    private static string? Recover(string imagePath)
+    {
+        var handle = File.OpenHandle(imagePath, FileMode.Open, FileAccess.ReadWrite);
+        using var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true);
+        Ext4Volume volume;
+        try
+        {
+            volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false });
+        }
+        catch (Ext4MountException e)
+        {
+            return $"recovery refused the mount: {e.Message}";
+        }
+
+        using (volume)
+        {
+            if (volume.IsReadOnly)
+            {
+                return $"recovery opened the volume read-only: {string.Join("; ", volume.Warnings)}";
+            }
+
+            if (!volume.ReadInode(PathWalk.RootIno).IsDirectory)
+            {
+                return "recovery: the root inode is not a directory";
+            }
+
+            volume.CleanupOrphans(loadFromDisk: true);
+            volume.Unmount();
+        }
+
+        return null;
+    }
+
+    private string? Verify(string imagePath, CrashState state)
+    {
+        using var opened = TestImage.OpenPath(imagePath);
+        var v = opened.Volume;
+        const string Entry = " -> ino ";
+        foreach (string line in TreeSnapshot.Take(v))
+        {
+            int arrow = line.IndexOf(Entry, StringComparison.Ordinal);
+            if (arrow >= 0 && !model.MayExist(line[..arrow], state.Limit))
+            {
+                return $"unexpected path: {line[..arrow]} was never created before event {state.Limit}";
+            }
+        }
+
+        foreach (var file in model.DurableFiles)
+        {
+            if (file.Required(state.Prefix) < 0)
+            {
+                continue;
+            }
+
+            uint ino = PathWalk.Resolve(v, file.Path);
+            if (ino == 0)
+            {
+                return $"lost fsynced data: {file.Path} is missing";
+            }
+
+            if (file.Check(PathWalk.ReadAll(v, v.ReadInode(ino)), state.Prefix, state.Limit, blockSize) is { } wrong)
+            {
+                return "lost fsynced data: " + wrong;
+            }
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,157 @@
+using System.Text;
+using Safemount.Ext4.Tests.Support;
+
+namespace Safemount.Ext4.Tests.Crash;
+
+/// <summary>
+/// Runs operations on a read-write volume over a <see cref="RecordingBlockDevice"/> and keeps
+/// the <see cref="WorkloadModel"/> in step: each operation is stamped with the log position
+/// before it, and must succeed. Paths are absolute ("/d0/f1"); directories are never renamed
+/// (so a rename moves exactly one path), and protected files are only written, extended or
+/// truncated, never renamed or removed.
+/// </summary>
+internal sealed class WorkloadDriver
+{
+    private readonly RecordingBlockDevice _device;
+
+    /// <summary>Inode of every path that exists now, "/" included.</summary>
+    private readonly Dictionary<string, uint> _inodes = new(StringComparer.Ordinal) { ["/"] = PathWalk.RootIno };
+
+    public WorkloadDriver(Ext4Volume volume, RecordingBlockDevice device, WorkloadModel model, Random rng)
+    {
+        Volume = volume;
+        _device = device;
+        Model = model;
+        Rng = rng;
+    }
+
+    public Ext4Volume Volume { get; }
+
+    public WorkloadModel Model { get; }
+
+    public Random Rng { get; }
+
+    public bool Exists(string path) => _inodes.ContainsKey(path);
+
+    public void Mkdir(string path)
+    {
+        int at = _device.Count;
+        Check(Volume.Mkdir(Parent(path), Name(path), 0x1ED, 0, 0, out var created), "mkdir", path);
+        Added(path, created!.Number, at);
+    }
+
+    /// <summary>Creates an empty regular file; with <paramref name="protect"/> its contents are tracked and checked after every crash once synced.</summary>
+    public void Create(string path, bool protect = false)
+    {
+        int at = _device.Count;
+        Check(Volume.Create(Parent(path), Name(path), 0x1A4, 0, 0, out var created), "create", path);
+        Added(path, created!.Number, at);
+        if (protect)
+        {
+            Model.Protect(path).AddVersion([], at);
+        }
+    }
+
+    public void Write(string path, long offset, byte[] data)
+    {
+        int at = _device.Count;
+        Check(Volume.WriteFile(_inodes[path], offset, data, out int written), "write", path);
+        Assert.That(written, Is.EqualTo(data.Length), $"short write to {path}");
+        if (Model.Durable(path) is { } file)
+        {
+            var next = file.Current;
+            if (next.Length < offset + data.Length)
+            {
+                Array.Resize(ref next, (int)(offset + data.Length));
+            }
+            else
+            {
+                next = (byte[])next.Clone();
+            }
+
+            data.CopyTo(next, offset);
+            file.AddVersion(next, at);
+        }
+    }
+
+    public void Truncate(string path, long size)
+    {
+        int at = _device.Count;
+        Check(Volume.SetSize(_inodes[path], size), "truncate", path);
+        if (Model.Durable(path) is { } file)
+        {
+            var next = file.Current.AsSpan(0, (int)Math.Min(size, file.Current.Length)).ToArray();
+            Array.Resize(ref next, (int)size);
+            file.AddVersion(next, at);
+        }
+    }
+
+    public void Unlink(string path)
+    {
+        Assert.That(Model.Durable(path), Is.Null, $"{path} is protected");
+        Check(Volume.Unlink(Parent(path), Name(path)), "unlink", path);
+        _inodes.Remove(path);
+    }
+
+    public void Rmdir(string path)
+    {
+        Check(Volume.Rmdir(Parent(path), Name(path)), "rmdir", path);
+        _inodes.Remove(path);
+    }
+
+    /// <summary>Renames a non-directory, replacing <paramref name="to"/> when it exists.</summary>
+    public void Rename(string from, string to)
+    {
+        Assert.That(Model.Durable(from) ?? Model.Durable(to), Is.Null, $"{from} or {to} is protected");
+        int at = _device.Count;
+        Check(Volume.Rename(Parent(from), Name(from), Parent(to), Name(to), RenameFlags.None), "rename", $"{from} -> {to}");
+        uint ino = _inodes[from];
+        _inodes.Remove(from);
+        _inodes[to] = ino;
+        Model.Appeared(to, at);
+    }
+
+    public void Link(string existing, string path)
+    {
+        int at = _device.Count;
+        Check(Volume.Link(_inodes[existing], Parent(path), Name(path), out _), "link", path);
+        Added(path, _inodes[existing], at);
+    }
+
+    public void Symlink(string path, string target)
+    {
+        int at = _device.Count;
+        Check(Volume.Symlink(Parent(path), Name(path), Encoding.UTF8.GetBytes(target), 0, 0, out var created), "symlink", path);
+        Added(path, created!.Number, at);
+    }
+
+    public void SetXattr(string path, string name, byte[] value) =>
+        Check(Volume.SetXattr(_inodes[path], name, value, XattrSetFlags.None), "setxattr", path);
+
+    /// <summary>syncfs: once it returns, everything before it is durable.</summary>
+    public void Sync()
+    {
+        Volume.Sync();
+        Model.Synced(_device.Count);
+    }
+
+    public byte[] RandomBytes(int length)
+    {
+        var data = new byte[length];
+        Rng.NextBytes(data);
+        return data;
+    }
+
+    private void Added(string path, uint ino, int at)
+    {
+        _inodes[path] = ino;
+        Model.Appeared(path, at);
+    }
+
+    private uint Parent(string path) => _inodes[path[..Math.Max(1, path.LastIndexOf('/'))]];
+
+    private static byte[] Name(string path) => Encoding.UTF8.GetBytes(path[(path.LastIndexOf('/') + 1)..]);
+
+    private static void Check(Ext4Errno result, string op, string path) =>
+        Assert.That(result, Is.EqualTo(Ext4Errno.None), $"{op} {path}");
+}
