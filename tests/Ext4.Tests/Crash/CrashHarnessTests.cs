@@ -16,7 +16,7 @@ namespace Safemount.Ext4.Tests.Crash;
 [NonParallelizable]
 public class CrashHarnessTests
 {
-    private const int DefaultRandomStates = 120;
+    private const int DefaultRandomStates = 150;
 
     /// <summary>Failures printed in full per case (all are counted).</summary>
     private const int FailuresShown = 8;
@@ -62,7 +62,7 @@ public class CrashHarnessTests
             run.Execute(randomStates, jobs);
             checkedHere += run.Checked;
             TestContext.Out.WriteLine($"{run}: {run.LogEvents} device events, {run.LogFlushes} flushes, {run.Checked} states, {run.Failures.Count} failed");
-            foreach (var group in run.Failures.GroupBy(f => f.Failure.Split('\n')[0].Split(':')[0]))
+            foreach (var group in run.Failures.GroupBy(f => $"{f.State.Kind}: {f.Failure.Split('\n')[0].Split(':')[0]}").OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 TestContext.Out.WriteLine($"  {group.Count(),5} x {group.Key}");
             }

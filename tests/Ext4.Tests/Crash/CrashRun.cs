@@ -69,7 +69,7 @@ internal sealed class CrashRun(CrashLayout layout, CrashWorkload workload, int s
             {
                 if (checker.Check(states[i], path) is { } failure)
                 {
-                    failures.Add((states[i], failure));
+                    failures.Add((states[i], failure + "\n" + Writes(log, states[i], blockSize)));
                     if (saveDir is { Length: > 0 })
                     {
                         Directory.CreateDirectory(saveDir);
@@ -84,6 +84,12 @@ internal sealed class CrashRun(CrashLayout layout, CrashWorkload workload, int s
         Checked = states.Count;
         Failures.AddRange(failures.OrderBy(f => f.Item1.Index));
     }
+
+    /// <summary>Where the state's unflushed writes (all of its segment, applied or not) went: "#event bytes@block".</summary>
+    private static string Writes(IReadOnlyList<DeviceEvent> log, CrashState state, int blockSize) =>
+        state.Limit == state.Prefix ? string.Empty
+            : "segment writes: " + string.Join(' ', Enumerable.Range(state.Prefix, state.Limit - state.Prefix)
+                .Select(i => $"#{i}:{log[i].Data!.Length}@{log[i].Offset / blockSize}" + (log[i].Offset % blockSize == 0 ? string.Empty : $"+{log[i].Offset % blockSize}")));
 
     private IReadOnlyList<DeviceEvent> Record(byte[] baseImage, WorkloadModel model)
     {

@@ -11,6 +11,9 @@ namespace Safemount.Ext4.Tests.Crash;
 ///       order), each multi-block write of the subset torn with probability 1/3: only a random
 ///       subset of its file-system-block pieces persisted. Tearing is at file-system-block
 ///       granularity, not 512-byte sectors: a block is the unit the engine writes and checksums.
+/// Applying overlapping writes out of order never shows a block content the device could not
+/// hold: each block ends up as it was after one of the writes that covered it (a volatile
+/// cache may have written back the older one before the newer arrived), or as before them all.
 /// </summary>
 internal static class CrashStateGenerator
 {

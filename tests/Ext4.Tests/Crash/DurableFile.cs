@@ -84,7 +84,14 @@ internal sealed class DurableFile(string path)
 
             if (!match)
             {
-                return $"{Path}: bytes [{start},{end}) match no version from {required} on (versions {required}..{required + candidates.Count - 1} of {_versions.Count})";
+                var firstDiffs = new List<string>();
+                for (int i = 0; i < candidates.Count; i++)
+                {
+                    var c = candidates[i];
+                    firstDiffs.Add(c.Length < end ? $"v{required + i}: too short" : $"v{required + i}: first difference at byte {start + chunk.CommonPrefixLength(c.AsSpan(start, end - start))}");
+                }
+
+                return $"{Path}: bytes [{start},{end}) match no version from {required} on ({string.Join(", ", firstDiffs)}; {_versions.Count} versions in all)";
             }
         }
 
