@@ -12,15 +12,18 @@ namespace Safemount.Ext4.Tests.Crash;
 /// xattr read without exception), to find no path the workload had not created by the state's
 /// limit, and every protected file synced before the state's prefix with an acceptable content.
 /// </summary>
-internal sealed class CrashChecker(byte[] baseImage, IReadOnlyList<DeviceEvent> log, WorkloadModel model, int blockSize)
+internal sealed class CrashChecker(CrashRecording recording)
 {
+    /// <summary>What separates a path from its inode in a <see cref="TreeSnapshot"/> directory-entry line.</summary>
+    public const string EntryMarker = " -> ino ";
+
     /// <summary>Sparse-write granularity: runs of zeros this long are left as holes.</summary>
     private const int SparseChunk = 64 << 10;
 
     /// <summary>Null when <paramref name="state"/> recovers cleanly with nothing lost, else what went wrong (first line: the category).</summary>
     public string? Check(CrashState state, string imagePath)
     {
-        WriteSparse(imagePath, state.Apply(baseImage, log, blockSize));
+        WriteSparse(imagePath, state.Apply(recording.BaseImage, recording.Log, recording.BlockSize));
         try
         {
             if (Recover(imagePath) is { } refused)
@@ -100,17 +103,16 @@ internal sealed class CrashChecker(byte[] baseImage, IReadOnlyList<DeviceEvent> 
     {
         using var opened = TestImage.OpenPath(imagePath);
         var v = opened.Volume;
-        const string Entry = " -> ino ";
         foreach (string line in TreeSnapshot.Take(v))
         {
-            int arrow = line.IndexOf(Entry, StringComparison.Ordinal);
-            if (arrow >= 0 && !model.MayExist(line[..arrow], state.Limit))
+            int arrow = line.IndexOf(EntryMarker, StringComparison.Ordinal);
+            if (arrow >= 0 && !recording.Model.MayExist(line[..arrow], state.Limit))
             {
                 return $"unexpected path: {line[..arrow]} was never created before event {state.Limit}";
             }
         }
 
-        foreach (var file in model.DurableFiles)
+        foreach (var file in recording.Model.DurableFiles)
         {
             if (file.Required(state.Prefix) < 0)
             {
@@ -123,7 +125,7 @@ internal sealed class CrashChecker(byte[] baseImage, IReadOnlyList<DeviceEvent> 
                 return $"lost fsynced data: {file.Path} is missing";
             }
 
-            if (file.Check(PathWalk.ReadAll(v, v.ReadInode(ino)), state.Prefix, state.Limit, blockSize) is { } wrong)
+            if (file.Check(PathWalk.ReadAll(v, v.ReadInode(ino)), state.Prefix, state.Limit, recording.BlockSize) is { } wrong)
             {
                 return "lost fsynced data: " + wrong;
             }
