@@ -61,7 +61,7 @@ public class CrashHarnessTests
             var run = new CrashRun(layout, workload, seed);
             run.Execute(randomStates, jobs);
             checkedHere += run.Checked;
-            TestContext.Out.WriteLine($"{run}: {run.LogEvents} device events, {run.LogFlushes} flushes, {run.Checked} states, {run.Failures.Count} failed");
+            TestContext.Out.WriteLine($"{run}: {run.LogEvents} device events, {run.LogFlushes} flushes, {run.Journal.Written} journal block writes (journal: {run.Journal.Blocks} blocks), {run.Checked} states, {run.Failures.Count} failed");
             foreach (var group in run.Failures.GroupBy(f => $"{f.State.Kind}: {f.Failure.Split('\n')[0].Split(':')[0]}").OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 TestContext.Out.WriteLine($"  {group.Count(),5} x {group.Key}");

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Safemount.Ext4.Tests.Support;
 
 namespace Safemount.Ext4.Tests.Crash;
@@ -12,7 +13,7 @@ namespace Safemount.Ext4.Tests.Crash;
 /// Environment: SAFEMOUNT_CRASH_SAVE=DIR saves each failing state's image (before recovery)
 /// there; SAFEMOUNT_CRASH_ONLY=N checks only state N (to reproduce one failure).
 /// </summary>
-internal sealed class CrashRun(CrashLayout layout, CrashWorkload workload, int seed)
+internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workload, int seed)
 {
     public int Checked { get; private set; }
 
@@ -22,6 +23,9 @@ internal sealed class CrashRun(CrashLayout layout, CrashWorkload workload, int s
 
     public int LogFlushes { get; private set; }
 
+    /// <summary>Journal blocks (inode 8) in the image, and block writes the log made into them: more writes than blocks means the log wrapped.</summary>
+    public (long Blocks, long Written) Journal { get; private set; }
+
     public void Execute(int randomStates, int parallelism)
     {
         using var image = TestImage.Build(_ => { }, layout.Size, layout.Mkfs);
@@ -29,6 +33,7 @@ internal sealed class CrashRun(CrashLayout layout, CrashWorkload workload, int s
         var log = recording.Log;
         LogEvents = log.Count;
         LogFlushes = log.Count(e => e.IsFlush);
+        Journal = JournalUse(image.ImagePath, log, recording.BlockSize);
         var states = CrashStateGenerator.Generate(log, recording.BlockSize, seed, randomStates);
         if (Environment.GetEnvironmentVariable("SAFEMOUNT_CRASH_ONLY") is { Length: > 0 } only)
         {
@@ -63,6 +68,40 @@ internal sealed class CrashRun(CrashLayout layout, CrashWorkload workload, int s
         Checked = states.Count;
         Failures.AddRange(failures.OrderBy(f => f.Item1.Index));
     }
+
+    /// <summary>Counts, per <see cref="Journal"/>, from debugfs's block list of inode 8 ("(0-9):11-20, (IND):606, ...": index blocks are not log space).</summary>
+    private static (long Blocks, long Written) JournalUse(string image, IReadOnlyList<DeviceEvent> log, int blockSize)
+    {
+        var ranges = new List<(long First, long Last)>();
+        foreach (Match m in JournalRun().Matches(Tool.Debugfs(image, "stat <8>")))
+        {
+            long first = long.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+            long last = m.Groups[2].Success ? long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) : first;
+            ranges.Add((first, last));
+        }
+
+        long written = 0;
+        foreach (var e in log)
+        {
+            if (e.Data is null)
+            {
+                continue;
+            }
+
+            for (long b = e.Offset / blockSize; b <= (e.Offset + e.Data.Length - 1) / blockSize; b++)
+            {
+                if (ranges.Any(r => b >= r.First && b <= r.Last))
+                {
+                    written++;
+                }
+            }
+        }
+
+        return (ranges.Sum(r => r.Last - r.First + 1), written);
+    }
+
+    [GeneratedRegex(@"\(\d+(?:-\d+)?\):(\d+)(?:-(\d+))?")]
+    private static partial Regex JournalRun();
 
     public override string ToString() => $"{layout.Name} {workload.Name} seed {seed}";
 }
