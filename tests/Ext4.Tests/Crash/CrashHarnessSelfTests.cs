@@ -106,11 +106,12 @@ public class CrashHarnessSelfTests
         file.AddVersion(v2, at: 20);
         Assert.That(file.Check([], prefix: 4, limit: 100, blockSize: 4), Is.Null, "nothing required before the sync");
         Assert.That(file.Check(v0, prefix: 5, limit: 10, blockSize: 4), Is.Null);
-        Assert.That(file.Check(v1, prefix: 5, limit: 10, blockSize: 4), Does.Contain("bytes [0,4)"), "v1 began at the limit: not in this state");
-        Assert.That(file.Check([1, 1, 1, 1, 2, 2, 2, 2], prefix: 5, limit: 11, blockSize: 4), Is.Null, "a torn rewrite mixes whole blocks");
-        Assert.That(file.Check([1, 1, 2, 2, 2, 2, 2, 2], prefix: 5, limit: 11, blockSize: 4), Does.Contain("first difference at byte 2"));
+        Assert.That(file.Check(v1, prefix: 5, limit: 10, blockSize: 4), Does.Contain("byte 0 is 0x02"), "v1 began at the limit: not in this state");
+        Assert.That(file.Check([1, 1, 1, 1, 2, 2, 2, 2], prefix: 5, limit: 11, blockSize: 4), Is.Null, "a torn rewrite mixes blocks");
+        Assert.That(file.Check([1, 1, 2, 2, 2, 1, 2, 2], prefix: 5, limit: 11, blockSize: 4), Is.Null, "and byte ranges inside a block");
+        Assert.That(file.Check([1, 1, 0, 2, 2, 2, 2, 2], prefix: 5, limit: 11, blockSize: 4), Does.Contain("byte 2 is 0x00"));
         Assert.That(file.Check(v2, prefix: 5, limit: 100, blockSize: 4), Is.Null);
-        Assert.That(file.Check([3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0], prefix: 5, limit: 100, blockSize: 4), Does.Contain("bytes [8,12)"), "a size whose data never arrived");
+        Assert.That(file.Check([3, 3, 3, 3, 3, 3, 3, 3, 0, 0, 0, 0], prefix: 5, limit: 100, blockSize: 4), Does.Contain("byte 8 is 0x00"), "a size whose data never arrived");
         Assert.That(file.Check(new byte[10], prefix: 5, limit: 100, blockSize: 4), Does.Contain("size 10"));
         file.Synced(durableAt: 30);
         Assert.That(file.Check(v0, prefix: 30, limit: 100, blockSize: 4), Does.Contain("size 8"), "v2 is required after the second sync");
@@ -147,7 +148,7 @@ public class CrashHarnessSelfTests
         var lostData = log.ToArray();
         lostData[dataWrite] = lostData[dataWrite] with { Data = new byte[log[dataWrite].Data!.Length] };
         string? failure = new CrashChecker(recording with { Log = lostData }).Check(synced, scratch);
-        Assert.That(failure, Does.StartWith("lost fsynced data: /dir/kept: bytes"), failure);
+        Assert.That(failure, Does.StartWith("lost fsynced data: /dir/kept: byte "), failure);
 
         // Lose every write between the last two flushes (the final sync's metadata included).
         int previousFlush = Enumerable.Range(0, lastFlush).Last(i => log[i].IsFlush);

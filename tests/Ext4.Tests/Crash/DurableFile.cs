@@ -48,10 +48,13 @@ internal sealed class DurableFile(string path)
     /// <summary>
     /// Null when <paramref name="actual"/> is acceptable for a state with the given prefix and
     /// limit, else why not. Acceptable: its length is that of a candidate version (the required
-    /// one or a later one begun before <paramref name="limit"/>), and every file-system block of it
-    /// equals the same bytes of some candidate long enough to hold them — overwrites of data in
-    /// place are not atomic (ordered mode journals metadata only), so a crash during a rewrite
-    /// may mix blocks of consecutive versions, but never shows bytes no version had.
+    /// one or a later one begun before <paramref name="limit"/>), and every byte equals the same
+    /// byte of some candidate long enough to hold it. Overwrites of data in place are not atomic
+    /// (ordered mode journals metadata only) and the device may persist any subset of the
+    /// unflushed writes, each a byte range, so a crash during rewrites may mix consecutive
+    /// versions even inside one block; it never shows a byte no candidate had (zeros where data
+    /// was, another file's bytes, stale bytes of an older version). Whole blocks are compared
+    /// first; a block no single candidate matches is compared byte by byte.
     /// </summary>
     public string? Check(ReadOnlySpan<byte> actual, int prefix, int limit, int blockSize)
     {
@@ -62,10 +65,11 @@ internal sealed class DurableFile(string path)
         }
 
         var candidates = _versions.Skip(required).Where(v => v.At < limit).Select(v => v.Content).ToList();
+        string range = $"versions {required}..{required + candidates.Count - 1} of {_versions.Count}";
         int length = actual.Length;
         if (!candidates.Any(c => c.Length == length))
         {
-            return $"{Path}: size {actual.Length}, expected one of [{string.Join(", ", candidates.Select(c => c.Length).Distinct())}] (versions {required}..{required + candidates.Count - 1} of {_versions.Count})";
+            return $"{Path}: size {actual.Length}, expected one of [{string.Join(", ", candidates.Select(c => c.Length).Distinct())}] ({range})";
         }
 
         for (int start = 0; start < actual.Length; start += blockSize)
@@ -82,16 +86,15 @@ internal sealed class DurableFile(string path)
                 }
             }
 
-            if (!match)
+            for (int at = start; !match && at < end; at++)
             {
-                var firstDiffs = new List<string>();
-                for (int i = 0; i < candidates.Count; i++)
+                byte b = actual[at];
+                int i = at;
+                if (!candidates.Any(c => c.Length > i && c[i] == b))
                 {
-                    var c = candidates[i];
-                    firstDiffs.Add(c.Length < end ? $"v{required + i}: too short" : $"v{required + i}: first difference at byte {start + chunk.CommonPrefixLength(c.AsSpan(start, end - start))}");
+                    var seen = candidates.Where(c => c.Length > i).Select(c => $"0x{c[i]:x2}").Distinct();
+                    return $"{Path}: byte {at} is 0x{b:x2}, no version from {required} on has it (they have {string.Join(", ", seen)}; {range})";
                 }
-
-                return $"{Path}: bytes [{start},{end}) match no version from {required} on ({string.Join(", ", firstDiffs)}; {_versions.Count} versions in all)";
             }
         }
 

@@ -80,6 +80,17 @@ internal sealed class WorkloadDriver
         Check(Volume.SetSize(_inodes[path], size), "truncate", path);
         if (Model.Durable(path) is { } file)
         {
+            // Truncating down zeroes the rest of the new last block in place (a data write, not
+            // journaled): a crash may show it with the old size still on disk.
+            int bs = (int)Volume.BlockSize;
+            long tailEnd = Math.Min(file.Current.Length, (size + bs - 1) / bs * bs);
+            if (size < tailEnd)
+            {
+                var zeroedTail = (byte[])file.Current.Clone();
+                zeroedTail.AsSpan((int)size, (int)(tailEnd - size)).Clear();
+                file.AddVersion(zeroedTail, at);
+            }
+
             var next = file.Current.AsSpan(0, (int)Math.Min(size, file.Current.Length)).ToArray();
             Array.Resize(ref next, (int)size);
             file.AddVersion(next, at);
