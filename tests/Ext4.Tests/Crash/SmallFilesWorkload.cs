@@ -5,7 +5,9 @@ namespace Safemount.Ext4.Tests.Crash;
 /// synced one by one (the fsync-each pattern of mail and package managers), later appended
 /// to; around them unprotected files churn: written without sync, renamed across
 /// directories (over existing names too), hard-linked, unlinked, truncated, given xattrs
-/// large enough to need an xattr block, and symlinks.
+/// large enough to need an xattr block, and symlinks; O_TMPFILE inodes and files unlinked
+/// while open live on the orphan list, some are closed (freed) or named, and some are still
+/// open at the crash (recovery must free them).
 /// </summary>
 internal sealed class SmallFilesWorkload : CrashWorkload
 {
@@ -25,6 +27,7 @@ internal sealed class SmallFilesWorkload : CrashWorkload
 
         // Hard links and symlinks: only ever unlinked (so churn names never share an inode, and a rename over another churn name replaces it).
         var links = new List<string>();
+        var open = new List<uint>();
         int serial = 0;
         for (int step = 0; step < 140; step++)
         {
@@ -56,7 +59,7 @@ internal sealed class SmallFilesWorkload : CrashWorkload
             else
             {
                 string victim = Pick(d, churn)!;
-                switch (d.Rng.Next(7))
+                switch (d.Rng.Next(9))
                 {
                     case 0:
                         d.Unlink(victim);
@@ -65,6 +68,29 @@ internal sealed class SmallFilesWorkload : CrashWorkload
                     case 6 when Pick(d, links) is { } link:
                         d.Unlink(link);
                         links.Remove(link);
+                        break;
+                    case 7:
+                        uint tmp = d.TmpFile(dir);
+                        d.WriteOpen(tmp, 0, d.RandomBytes(d.Rng.Next(1, 30_000)));
+                        if (d.Rng.Next(3) == 0)
+                        {
+                            string named = $"{dir}/named{serial++}";
+                            d.LinkOpen(tmp, named);
+                            links.Add(named);
+                        }
+
+                        open.Add(tmp);
+                        break;
+                    case 8 when open.Count > 2:
+                        uint closing = open[d.Rng.Next(open.Count)];
+                        d.Close(closing);
+                        open.Remove(closing);
+                        break;
+                    case 8:
+                        uint held = d.UnlinkOpen(victim);
+                        churn.Remove(victim);
+                        d.WriteOpen(held, d.Rng.Next(0, 10_000), d.RandomBytes(d.Rng.Next(1, 8000)));
+                        open.Add(held);
                         break;
                     case 1:
                         string to = d.Rng.Next(2) == 0 && Pick(d, churn) is { } other && other != victim ? other : $"{dir}/moved{serial++}";

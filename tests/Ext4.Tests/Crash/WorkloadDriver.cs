@@ -17,9 +17,13 @@ internal sealed class WorkloadDriver
     /// <summary>Inode of every path that exists now, "/" included.</summary>
     private readonly Dictionary<string, uint> _inodes = new(StringComparer.Ordinal) { ["/"] = PathWalk.RootIno };
 
+    /// <summary>Inodes an imagined open file descriptor holds (the engine keeps them as orphans when their last name goes); one thread only.</summary>
+    private readonly HashSet<uint> _open = [];
+
     public WorkloadDriver(Ext4Volume volume, RecordingBlockDevice device, WorkloadModel model, Random rng)
     {
         Volume = volume;
+        volume.IsReferenced = _open.Contains;
         _device = device;
         Model = model;
         Rng = rng;
@@ -138,6 +142,46 @@ internal sealed class WorkloadDriver
 
     public void SetXattr(string path, string name, byte[] value) =>
         Check(Volume.SetXattr(_inodes[path], name, value, XattrSetFlags.None), "setxattr", path);
+
+    /// <summary>O_TMPFILE in <paramref name="dir"/>: an open inode without a name, on the orphan list.</summary>
+    public uint TmpFile(string dir)
+    {
+        Check(Volume.CreateTmpFile(_inodes[dir], 0x81A4 /* S_IFREG | 0644 */, 0, 0, out var created), "tmpfile", dir);
+        _open.Add(created!.Number);
+        return created.Number;
+    }
+
+    /// <summary>Unlinks <paramref name="path"/> while it is held open: its inode stays, on the orphan list if that was its last name.</summary>
+    public uint UnlinkOpen(string path)
+    {
+        uint ino = _inodes[path];
+        _open.Add(ino);
+        Unlink(path);
+        return ino;
+    }
+
+    /// <summary>Writes through an open descriptor (no path: the inode may have none). Only for unprotected files.</summary>
+    public void WriteOpen(uint ino, long offset, byte[] data)
+    {
+        Assert.That(_open, Does.Contain(ino));
+        Check(Volume.WriteFile(ino, offset, data, out int written), "write", $"<{ino}>");
+        Assert.That(written, Is.EqualTo(data.Length), $"short write to <{ino}>");
+    }
+
+    /// <summary>Gives an open O_TMPFILE inode a name (linkat with AT_EMPTY_PATH).</summary>
+    public void LinkOpen(uint ino, string path)
+    {
+        int at = _device.Count;
+        Check(Volume.Link(ino, Parent(path), Name(path), out _), "link", path);
+        Added(path, ino, at);
+    }
+
+    /// <summary>The last close: an unlinked inode is freed now.</summary>
+    public void Close(uint ino)
+    {
+        Assert.That(_open.Remove(ino), Is.True);
+        Volume.ReleaseIfOrphan(ino);
+    }
 
     /// <summary>syncfs: once it returns, everything before it is durable.</summary>
     public void Sync()
