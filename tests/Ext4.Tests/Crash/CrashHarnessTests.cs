@@ -8,7 +8,8 @@ namespace Safemount.Ext4.Tests.Crash;
 /// unflushed writes, reordered and torn), recovers each state as a mount does, and requires
 /// e2fsck -fn clean, a readable tree, no path never created, and every fsynced file intact.
 ///
-/// Environment: SAFEMOUNT_CRASH_SEEDS=N runs workload seeds 1..N per case (default 1);
+/// Environment: SAFEMOUNT_CRASH_SEEDS=N runs N workload seeds per case (default 1), from
+/// SAFEMOUNT_CRASH_FIRST_SEED (default 1);
 /// SAFEMOUNT_CRASH_STATES=N random states per seed (default <see cref="DefaultRandomStates"/>);
 /// SAFEMOUNT_CRASH_JOBS=N states checked in parallel (default 2). See <see cref="CrashRun"/>
 /// for saving and replaying single failing states.
@@ -52,11 +53,12 @@ public class CrashHarnessTests
         var layout = s_layouts.Single(l => l.Name == layoutName);
         var workload = Workload(workloadName);
         int seeds = EnvInt("SAFEMOUNT_CRASH_SEEDS", 1);
+        int firstSeed = EnvInt("SAFEMOUNT_CRASH_FIRST_SEED", 1);
         int randomStates = EnvInt("SAFEMOUNT_CRASH_STATES", DefaultRandomStates);
         int jobs = EnvInt("SAFEMOUNT_CRASH_JOBS", 2);
         int checkedHere = 0;
         var failed = new List<string>();
-        for (int seed = 1; seed <= seeds; seed++)
+        for (int seed = firstSeed; seed < firstSeed + seeds; seed++)
         {
             var run = new CrashRun(layout, workload, seed);
             run.Execute(randomStates, jobs);

@@ -6,16 +6,23 @@ using Safemount.Ext4.Tests.Support;
 namespace Safemount.Ext4.Tests.Crash;
 
 /// <summary>
-/// One crash campaign: a fresh image of <see cref="Layout"/>, <see cref="Workload"/> run with
-/// <see cref="Seed"/> and recorded (<see cref="CrashRecording"/>), a crash right after it, then
-/// every state of <see cref="CrashStateGenerator"/> judged by <see cref="CrashChecker"/>.
+/// One crash campaign: a fresh image of the layout, the workload run with the seed and recorded
+/// (<see cref="CrashRecording"/>), a crash right after it, then every state of
+/// <see cref="CrashStateGenerator"/> judged by <see cref="CrashChecker"/>, two (or
+/// <c>parallelism</c>) at a time, each worker on its own scratch image.
 ///
 /// Environment: SAFEMOUNT_CRASH_SAVE=DIR saves each failing state's image (before recovery)
 /// there; SAFEMOUNT_CRASH_ONLY=N checks only state N (to reproduce one failure).
 /// </summary>
 internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workload, int seed)
 {
-    public int Checked { get; private set; }
+    /// <summary>How long one state may take (e2fsck has its own timeout); far beyond the tens of milliseconds a state takes.</summary>
+    private static readonly TimeSpan StateDeadline = TimeSpan.FromSeconds(300);
+
+    private int _checked;
+
+    /// <summary>States judged (a hung one is not counted).</summary>
+    public int Checked => _checked;
 
     public List<(CrashState State, string Failure)> Failures { get; } = [];
 
@@ -49,23 +56,32 @@ internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workloa
             string path = image.Scratch($"state-{worker}.img");
             for (int i = worker; i < states.Count; i += parallelism)
             {
-                if (checker.Check(states[i], path) is not { } failure)
+                var state = states[i];
+                var check = Task.Run(() => checker.Check(state, path));
+                if (!check.Wait(StateDeadline))
+                {
+                    // The stuck check still owns this worker's scratch image: the worker stops here.
+                    failures.Add((state, $"hang: recovery or the check did not finish in {StateDeadline.TotalSeconds} s\n{recording.SegmentWrites(state)}"));
+                    break;
+                }
+
+                Interlocked.Increment(ref _checked);
+                if (check.Result is not { } failure)
                 {
                     continue;
                 }
 
-                failures.Add((states[i], failure + "\n" + recording.SegmentWrites(states[i])));
+                failures.Add((state, failure + "\n" + recording.SegmentWrites(state)));
                 if (saveDir is { Length: > 0 })
                 {
                     Directory.CreateDirectory(saveDir);
                     CrashChecker.WriteSparse(
-                        Path.Combine(saveDir, $"{layout.Name}-{workload.Name}-seed{seed}-state{states[i].Index}.img"),
-                        states[i].Apply(recording.BaseImage, log, recording.BlockSize));
+                        Path.Combine(saveDir, $"{layout.Name}-{workload.Name}-seed{seed}-state{state.Index}.img"),
+                        state.Apply(recording.BaseImage, log, recording.BlockSize));
                 }
             }
         });
 
-        Checked = states.Count;
         Failures.AddRange(failures.OrderBy(f => f.Item1.Index));
     }
 
