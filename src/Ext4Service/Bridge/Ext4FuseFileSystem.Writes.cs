@@ -45,6 +45,11 @@ internal sealed partial class Ext4FuseFileSystem
         }
 
         Ext4Errno r = _volume.Create(dir, name, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created, ctx.Umask);
+        if (RetryAfterCommit(r))
+        {
+            r = _volume.Create(dir, name, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out created, ctx.Umask);
+        }
+
         if (r != Ext4Errno.None)
         {
             return ToErrno(r);
@@ -69,6 +74,11 @@ internal sealed partial class Ext4FuseFileSystem
         }
 
         Ext4Errno r = _volume.CreateTmpFile(dir, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created, ctx.Umask);
+        if (RetryAfterCommit(r))
+        {
+            r = _volume.CreateTmpFile(dir, (ushort)(S_IFREG | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out created, ctx.Umask);
+        }
+
         if (r != Ext4Errno.None)
         {
             return ToErrno(r);
@@ -93,9 +103,12 @@ internal sealed partial class Ext4FuseFileSystem
         // rdev is the kernel's new_encode_dev(): minor[7:0] | major[11:0] << 8 | minor[19:8] << 20.
         uint major = (rdev & 0xFFF00) >> 8;
         uint minor = (rdev & 0xFF) | ((rdev >> 12) & 0xFFF00);
-        Ext4Errno r = (mode & S_IFMT) == S_IFREG
-            ? _volume.Create(dir, name, (ushort)mode, ctx.Uid, ctx.Gid, out Ext4Inode? created, ctx.Umask)
-            : _volume.Mknod(dir, name, (ushort)mode, major, minor, ctx.Uid, ctx.Gid, out created, ctx.Umask);
+        Ext4Errno r = MakeNode(in ctx, dir, name, mode, major, minor, out Ext4Inode? created);
+        if (RetryAfterCommit(r))
+        {
+            r = MakeNode(in ctx, dir, name, mode, major, minor, out created);
+        }
+
         return Entered(r, created, out entry);
     }
 
@@ -109,6 +122,11 @@ internal sealed partial class Ext4FuseFileSystem
         }
 
         Ext4Errno r = _volume.Mkdir(dir, name, (ushort)(S_IFDIR | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out Ext4Inode? created, ctx.Umask);
+        if (RetryAfterCommit(r))
+        {
+            r = _volume.Mkdir(dir, name, (ushort)(S_IFDIR | (mode & 0xFFF)), ctx.Uid, ctx.Gid, out created, ctx.Umask);
+        }
+
         return Entered(r, created, out entry);
     }
 
@@ -122,6 +140,11 @@ internal sealed partial class Ext4FuseFileSystem
         }
 
         Ext4Errno r = _volume.Symlink(dir, name, target, ctx.Uid, ctx.Gid, out Ext4Inode? created);
+        if (RetryAfterCommit(r))
+        {
+            r = _volume.Symlink(dir, name, target, ctx.Uid, ctx.Gid, out created);
+        }
+
         return Entered(r, created, out entry);
     }
 
@@ -136,6 +159,11 @@ internal sealed partial class Ext4FuseFileSystem
         }
 
         Ext4Errno r = _volume.Link(ino, dir, newName, out Ext4Inode? linked);
+        if (RetryAfterCommit(r))
+        {
+            r = _volume.Link(ino, dir, newName, out linked);
+        }
+
         return Entered(r, linked, out entry);
     }
 
@@ -182,7 +210,13 @@ internal sealed partial class Ext4FuseFileSystem
             engineFlags |= RenameFlags.Exchange;
         }
 
-        return ToErrno(_volume.Rename(from, name, to, newName, engineFlags));
+        Ext4Errno r = _volume.Rename(from, name, to, newName, engineFlags);
+        if (RetryAfterCommit(r))
+        {
+            r = _volume.Rename(from, name, to, newName, engineFlags);
+        }
+
+        return ToErrno(r);
     }
 
     public Errno SetAttr(in FuseRequestContext ctx, ulong nodeId, in FuseSetAttr changes, out FuseAttr attr)
@@ -227,7 +261,7 @@ internal sealed partial class Ext4FuseFileSystem
             return Errno.ESTALE;
         }
 
-        Ext4Errno r = _volume.WriteFile(ino, offset, data, out int written, ctx.Uid, ctx.Gid);
+        Ext4Errno r = WriteRetrying(in ctx, ino, offset, data, out int written);
         bytesWritten = (uint)written;
         if (written > 0 && (writeFlags & FuseWriteFlags.FUSE_WRITE_KILL_SUIDGID) != 0)
         {
@@ -242,7 +276,18 @@ internal sealed partial class Ext4FuseFileSystem
     public Errno Fallocate(in FuseRequestContext ctx, ulong nodeId, ulong fh, long offset, long length, uint mode)
     {
         uint ino = NodeIds.ToInode(nodeId);
-        return ino == 0 ? Errno.ESTALE : ToErrno(_volume.Fallocate(ino, (int)mode, offset, length, ctx.Uid, ctx.Gid));
+        if (ino == 0)
+        {
+            return Errno.ESTALE;
+        }
+
+        Ext4Errno r = _volume.Fallocate(ino, (int)mode, offset, length, ctx.Uid, ctx.Gid);
+        if (RetryAfterCommit(r))
+        {
+            r = _volume.Fallocate(ino, (int)mode, offset, length, ctx.Uid, ctx.Gid);
+        }
+
+        return ToErrno(r);
     }
 
     public Errno SetXattr(in FuseRequestContext ctx, ulong nodeId, ReadOnlySpan<byte> name, ReadOnlySpan<byte> value, uint flags, uint setxattrFlags)
@@ -265,7 +310,14 @@ internal sealed partial class Ext4FuseFileSystem
         }
 
         bool killSgid = (setxattrFlags & FUSE_SETXATTR_ACL_KILL_SGID) != 0;
-        return ToErrno(_volume.SetXattr(ino, Encoding.UTF8.GetString(name), value, engineFlags, ctx.Uid, ctx.Gid, killSgid));
+        string fullName = Encoding.UTF8.GetString(name);
+        Ext4Errno r = _volume.SetXattr(ino, fullName, value, engineFlags, ctx.Uid, ctx.Gid, killSgid);
+        if (RetryAfterCommit(r))
+        {
+            r = _volume.SetXattr(ino, fullName, value, engineFlags, ctx.Uid, ctx.Gid, killSgid);
+        }
+
+        return ToErrno(r);
     }
 
     public Errno RemoveXattr(in FuseRequestContext ctx, ulong nodeId, ReadOnlySpan<byte> name)
@@ -325,7 +377,7 @@ internal sealed partial class Ext4FuseFileSystem
                 break;
             }
 
-            Ext4Errno r = _volume.WriteFile(to, offsetOut + (long)bytesCopied, buffer.AsSpan(0, got), out int written, ctx.Uid, ctx.Gid);
+            Ext4Errno r = WriteRetrying(in ctx, to, offsetOut + (long)bytesCopied, buffer.AsSpan(0, got), out int written);
             bytesCopied += (ulong)written;
             if (r != Ext4Errno.None || written < got)
             {
@@ -334,6 +386,42 @@ internal sealed partial class Ext4FuseFileSystem
         }
 
         return Errno.None;
+    }
+
+    private Ext4Errno MakeNode(in FuseRequestContext ctx, uint dir, ReadOnlySpan<byte> name, uint mode, uint major, uint minor, out Ext4Inode? created) =>
+        (mode & S_IFMT) == S_IFREG
+            ? _volume.Create(dir, name, (ushort)mode, ctx.Uid, ctx.Gid, out created, ctx.Umask)
+            : _volume.Mknod(dir, name, (ushort)mode, major, minor, ctx.Uid, ctx.Gid, out created, ctx.Umask);
+
+    /// <summary>A write that ran short at ENOSPC continues once after a commit that may free space (<see cref="RetryAfterCommit"/>).</summary>
+    private Ext4Errno WriteRetrying(in FuseRequestContext ctx, uint ino, long offset, ReadOnlySpan<byte> data, out int written)
+    {
+        Ext4Errno r = _volume.WriteFile(ino, offset, data, out written, ctx.Uid, ctx.Gid);
+
+        // ENOSPC shows as a short count (success) once something was written.
+        if (written < data.Length && RetryAfterCommit(r == Ext4Errno.None ? Ext4Errno.ENOSPC : r))
+        {
+            r = _volume.WriteFile(ino, offset + written, data[written..], out int more, ctx.Uid, ctx.Gid);
+            written += more;
+        }
+
+        return r;
+    }
+
+    /// <summary>
+    /// ext4_should_retry_alloc: an operation that failed with ENOSPC while blocks freed by an
+    /// uncommitted transaction wait (they cannot be reused before it is durable) is worth one
+    /// more try after a commit. Commits and returns true in that case. Called holding nothing.
+    /// </summary>
+    private bool RetryAfterCommit(Ext4Errno r)
+    {
+        if (r != Ext4Errno.ENOSPC || !_volume.SpaceWaitsForCommit)
+        {
+            return false;
+        }
+
+        _volume.Sync();
+        return true;
     }
 
     /// <summary>Engine outcomes are Linux errno values.</summary>

@@ -4,12 +4,14 @@ namespace Safemount.Ext4;
 
 /// <summary>
 /// A handle on the running transaction (jbd2: handle_t from jbd2_journal_start): every metadata
-/// change goes through one, so that issue-5 journaling has a single seam. Obtained from
-/// <see cref="Ext4Volume.Begin"/>, used by one thread, disposed on that thread.
+/// change goes through one. Obtained from <see cref="Ext4Volume.Begin"/>, used by one thread,
+/// disposed on that thread. A commit never cuts a handle in half (Ext4Volume.Journal.cs).
 ///
 /// Metadata edits are copy-on-write (see <see cref="BlockCache"/>): <see cref="Modify"/> copies the
-/// newest version, runs the edit, installs the copy and leaves the block dirty until the next
-/// <see cref="Ext4Volume.Sync"/>. File data bypasses the cache (<see cref="WriteData"/>).
+/// newest version, runs the edit, installs the copy and leaves the block dirty; the next
+/// <see cref="Ext4Volume.Sync"/> logs it (with a journal) or writes it home (without). File data
+/// bypasses the cache and the journal (<see cref="WriteData"/>): ordered mode, the commit flushes
+/// it before its commit block.
 ///
 /// Lock order (Ext4Volume documents the whole order): inode locks, then this handle, then
 /// allocator group locks, then the per-block stripe lock inside Modify and the cache's lock.
@@ -53,7 +55,11 @@ internal sealed class Ext4Transaction : IDisposable
         _volume.EditBlock(block, edit, fromZero: true);
     }
 
-    /// <summary>A metadata block that was just freed: any cached or dirty version is dropped and never written back.</summary>
+    /// <summary>
+    /// A metadata block that was just freed: any cached or dirty version is dropped and never
+    /// written back. (Its copies in the live journal are revoked when the freeing transaction
+    /// commits: the allocator reports every freed block to FreedBlocks.)
+    /// </summary>
     public void Forget(ulong block)
     {
         ThrowIfDisposed();

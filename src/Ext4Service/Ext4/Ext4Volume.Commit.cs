@@ -1,5 +1,7 @@
 using System.Buffers.Binary;
+using Safemount.Ext4.Allocation;
 using Safemount.Ext4.Format;
+using Safemount.Ext4.Journal;
 using Safemount.Ext4.Storage;
 using SL = Safemount.Ext4.Format.SuperblockLayout;
 
@@ -21,9 +23,13 @@ namespace Safemount.Ext4;
 ///      <see cref="EditBlock"/>, the cache's lock, the inode lock table's lock.
 /// <see cref="Sync"/> is called holding no handle (it waits for every open handle to end).
 ///
-/// Until issue 5 journals metadata, changes are written in place by <see cref="Sync"/>: the
-/// first change of a mount clears EXT4_VALID_FS on disk (as a journal-less ext4 mount does), so a
-/// crash before the clean <see cref="Unmount"/> leaves a file system that fsck checks in full.
+/// With a journal (has_journal), <see cref="Sync"/> is a jbd2 commit (Ext4Volume.Journal.cs):
+/// the first change of a mount starts the journal and sets needs_recovery, each Sync logs the
+/// blocks changed since the previous one as one transaction, checkpoints write them home later,
+/// and the clean <see cref="Unmount"/> empties the journal and clears needs_recovery. Without a
+/// journal, changes are written in place: the first change clears EXT4_VALID_FS on disk (as a
+/// journal-less ext4 mount does), so a crash before the clean unmount leaves a file system that
+/// fsck checks in full.
 /// </summary>
 public sealed partial class Ext4Volume
 {
@@ -86,6 +92,15 @@ public sealed partial class Ext4Volume
 
         // Before the handle: MarkInUse takes _syncLock, which Sync holds while it waits for handles.
         MarkInUse();
+
+        // A running transaction that has grown to its limit commits before another handle joins
+        // it (jbd2's start_this_handle waits for the commit likewise). The caller may hold inode
+        // locks but no handle, which is all Sync needs (lock order).
+        if (_journal is { } journal && Cache.UnloggedCount >= journal.MaxTransactionBlocks)
+        {
+            Sync();
+        }
+
         _handles.EnterReadLock();
         return new Ext4Transaction(this);
     }
@@ -104,10 +119,19 @@ public sealed partial class Ext4Volume
     /// superblock counters, writes every dirty metadata block in ascending order, then flushes
     /// the device. Does nothing on a read-only volume.
     /// </summary>
-    public void Sync()
+    public void Sync() => Sync(idle: false);
+
+    /// <summary><paramref name="idle"/>: called by the commit timer, which also checkpoints a journal that has nothing new to commit.</summary>
+    private void Sync(bool idle)
     {
         if (_openedReadOnly || _writable is null)
         {
+            return;
+        }
+
+        if (_journal is not null)
+        {
+            CommitJournal(idle);
             return;
         }
 
@@ -175,7 +199,11 @@ public sealed partial class Ext4Volume
         }
 
         Sync();
-        if (Volatile.Read(ref _markedInUse) != 0)
+        if (_journal is not null)
+        {
+            StopJournal();
+        }
+        else if (Volatile.Read(ref _markedInUse) != 0)
         {
             lock (_syncLock)
             {
@@ -210,7 +238,7 @@ public sealed partial class Ext4Volume
     {
         try
         {
-            Sync();
+            Sync(idle: true);
         }
         catch (Ext4IOException e)
         {
@@ -265,8 +293,8 @@ public sealed partial class Ext4Volume
 
     /// <summary>
     /// The first change of a mount marks the superblock in use before anything else can reach
-    /// the disk: EXT4_VALID_FS cleared, s_mnt_count + 1, s_mtime now (ext4_setup_super without a
-    /// journal), written and flushed at once.
+    /// the disk: without a journal EXT4_VALID_FS cleared, s_mnt_count + 1, s_mtime now
+    /// (ext4_setup_super), written and flushed at once; with a journal see StartJournal.
     /// </summary>
     private void MarkInUse()
     {
@@ -283,6 +311,14 @@ public sealed partial class Ext4Volume
             }
 
             var (now, _) = Now();
+            if (_journal is not null)
+            {
+                StartJournal(now);
+                _commitTimer = new Timer(static state => ((Ext4Volume)state!).PeriodicSync(), this, CommitInterval, CommitInterval);
+                Volatile.Write(ref _markedInUse, 1);
+                return;
+            }
+
             EditSuperblock(sb =>
             {
                 ushort state = BinaryPrimitives.ReadUInt16LittleEndian(sb[SL.s_state..]);

@@ -148,11 +148,24 @@ public sealed partial class Ext4Volume
             warnings.Add($"writing is not supported with feature {notWritable} yet, mounted read-only");
         }
 
-        return new Ext4Volume(device, sb, groups, readOnly, warnings, cacheBytes)
+        bool journaled = sb.HasCompat(Ext4Features.COMPAT_HAS_JOURNAL);
+        if (!readOnly && journaled && sb.s_journal_inum == 0)
+        {
+            readOnly = true;
+            warnings.Add("the journal is external (journal_dev), which is not supported for writing; mounted read-only");
+        }
+
+        var opened = new Ext4Volume(device, sb, groups, readOnly, warnings, cacheBytes)
         {
             ErrorBehavior = options.Errors ?? ErrorBehaviorOf(raw),
             CommitInterval = options.CommitInterval > TimeSpan.Zero ? options.CommitInterval : Ext4OpenOptions.DefaultCommitInterval,
         };
+        if (!readOnly && journaled)
+        {
+            opened.AttachJournal();
+        }
+
+        return opened;
     }
 
     /// <summary>Number of block groups: ceil((s_blocks_count - s_first_data_block) / s_blocks_per_group).</summary>

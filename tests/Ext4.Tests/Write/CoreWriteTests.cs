@@ -79,26 +79,60 @@ public sealed class CoreWriteTests
     [Test]
     public void DirtyStateWithoutUnmountIsMarkedNotClean()
     {
-        using var image = Build("-O", "metadata_csum");
+        // Without a journal, changes are written in place and the volume says "not clean" meanwhile.
+        using var image = Build("-O", "metadata_csum,^has_journal");
         uint ino = Ino(image, "/f01");
         var opened = image.OpenWritable();
         var v = opened.Volume;
-        using (var tx = v.Begin())
-        {
-            var r = InodeRecord.From(v, v.ReadInode(ino));
-            r.Uid = 4242;
-            v.WriteInode(tx, r);
-        }
-
+        Assert.That(v.IsJournaled, Is.False);
+        ChangeUid(v, ino, 4242);
         v.Sync();
 
         // A crash here: the volume is never unmounted (only the device is closed).
         string header = Tool.Check("dumpe2fs", "-h", image.ImagePath);
         Assert.That(header, Does.Match(@"Filesystem state:\s+not clean\n"));
-        Assert.That(Tool.Debugfs(image.ImagePath, "stat /f01"), Does.Contain("User:  4242").Or.Contain("User: 4242"));
+        Assert.That(Tool.Debugfs(image.ImagePath, "stat /f01"), Does.Match(@"User:\s+4242\s"));
         opened.Dispose();
         Assert.That(Tool.Check("dumpe2fs", "-h", image.ImagePath), Does.Match(@"Filesystem state:\s+clean\n"));
         AssertFsckClean(image);
+    }
+
+    [Test]
+    public void JournaledChangeWithoutUnmountNeedsRecoveryAndIsReplayed()
+    {
+        // With a journal, a Sync is a commit: the change is in the log, the home location is
+        // old until a checkpoint, and the volume is marked needs_recovery while mounted.
+        using var image = Build("-O", "metadata_csum");
+        uint ino = Ino(image, "/f01");
+        var opened = image.OpenWritable();
+        var v = opened.Volume;
+        Assert.That(v.IsJournaled, Is.True);
+        ChangeUid(v, ino, 4242);
+        v.Sync();
+
+        string header = Tool.Check("dumpe2fs", "-h", image.ImagePath);
+        Assert.That(header, Does.Match(@"Filesystem features:.*needs_recovery"));
+        Assert.That(header, Does.Match(@"Filesystem state:\s+clean\n"), "with a journal the kernel keeps EXT4_VALID_FS while mounted");
+        Assert.That(Tool.Debugfs(image.ImagePath, "logdump"), Does.Contain("Found expected sequence"));
+        Assert.That(Tool.Debugfs(image.ImagePath, "stat /f01"), Does.Not.Match(@"User:\s+4242\s"), "not checkpointed yet");
+
+        // A crash here; the next read-write open replays the journal onto the device.
+        using (var again = image.OpenWritable())
+        {
+            Assert.That(again.Volume.ReadInode(ino).Uid, Is.EqualTo(4242u));
+        }
+
+        Assert.That(Tool.Check("dumpe2fs", "-h", image.ImagePath), Does.Not.Match(@"features:.*needs_recovery"));
+        Assert.That(Tool.Debugfs(image.ImagePath, "stat /f01"), Does.Match(@"User:\s+4242\s"));
+        AssertFsckClean(image);
+    }
+
+    private static void ChangeUid(Ext4Volume v, uint ino, ushort uid)
+    {
+        using var tx = v.Begin();
+        var r = InodeRecord.From(v, v.ReadInode(ino));
+        r.Uid = uid;
+        v.WriteInode(tx, r);
     }
 
     [Test]

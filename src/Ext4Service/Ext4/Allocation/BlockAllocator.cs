@@ -160,9 +160,24 @@ internal sealed class BlockAllocator
             bool uninit = _hasGroupCsum && (c.Flags & GroupDescriptor.EXT4_BG_BLOCK_UNINIT) != 0;
             byte[] bitmap = LoadBitmap(g, c, uninit);
             looked = true;
-            var (s, n) = Bitmap.FindFreeRun(bitmap, goalBit, (int)inGroup, (int)wanted);
+
+            // Blocks freed by a transaction that is not durable yet are searched as in use (FreedBlocks).
+            byte[] search = bitmap;
+            bool masked = false;
+            if (!uninit && _v.Freed is { } freed && freed.InGroup(g))
+            {
+                search = (byte[])bitmap.Clone();
+                masked = freed.Mask(g, search);
+            }
+
+            var (s, n) = Bitmap.FindFreeRun(search, goalBit, (int)inGroup, (int)wanted);
             if (s < 0)
             {
+                if (masked)
+                {
+                    return false;
+                }
+
                 throw new Ext4CorruptionException(
                     $"group {g}: the block bitmap has no free block but bg_free_blocks_count is {c.FreeBlocks}");
             }
@@ -242,6 +257,7 @@ internal sealed class BlockAllocator
                 Bitmap.Clear(span, bit, n);
                 csum = BitmapChecksum.Block(seed, span, cpg);
             });
+            _v.Freed?.Add(g, bit, n);
             c.FreeBlocks += (uint)n;
             if (_v.HasMetadataCsum)
             {

@@ -10,8 +10,11 @@ namespace Safemount.Ext4.Storage;
 /// one complete version of the block, without locks.
 ///
 /// Two sets: clean blocks in a bounded LRU, and dirty blocks (installed since the last write-back
-/// of their current version) pinned outside the LRU until <see cref="MarkClean"/>; the dirty set
-/// is unbounded here and bounded by the commit interval of the caller.
+/// of their current version to their home location) pinned outside the LRU until
+/// <see cref="MarkClean"/>; the dirty set is unbounded here and bounded by the caller's commit
+/// and checkpoint policy. A third set, the unlogged blocks, names the dirty blocks installed
+/// since the last <see cref="TakeUnlogged"/> (the running journal transaction); an unlogged
+/// block is never unpinned, so its newest version can always be taken from the dirty set.
 /// Thread-safe: <see cref="_lock"/> guards the map, the list and the dirty set, and is never held
 /// across device I/O (two threads missing on one clean block both read it; the first insert wins).
 /// </summary>
@@ -27,6 +30,7 @@ internal sealed class BlockCache
     private readonly Dictionary<ulong, LinkedListNode<(ulong Block, byte[] Data)>> _map = new(); // guarded by _lock; clean blocks
     private readonly LinkedList<(ulong Block, byte[] Data)> _lru = new();                         // guarded by _lock; most recent first
     private readonly Dictionary<ulong, byte[]> _dirty = new();                                    // guarded by _lock; newest version of each dirty block
+    private readonly HashSet<ulong> _unlogged = new();                                            // guarded by _lock; subset of _dirty's keys
 
     private long _misses;
 
@@ -58,6 +62,18 @@ internal sealed class BlockCache
             lock (_lock)
             {
                 return _dirty.Count;
+            }
+        }
+    }
+
+    /// <summary>Number of blocks installed since the last <see cref="TakeUnlogged"/> (the running transaction's size).</summary>
+    public int UnloggedCount
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _unlogged.Count;
             }
         }
     }
@@ -129,6 +145,7 @@ internal sealed class BlockCache
             }
 
             _dirty[block] = data;
+            _unlogged.Add(block);
         }
     }
 
@@ -143,6 +160,7 @@ internal sealed class BlockCache
             }
 
             _dirty.Remove(block);
+            _unlogged.Remove(block);
         }
     }
 
@@ -158,19 +176,42 @@ internal sealed class BlockCache
             }
 
             list.Sort(static (a, b) => a.Block.CompareTo(b.Block));
+            _unlogged.Clear();
             return list;
         }
     }
 
     /// <summary>
-    /// <paramref name="data"/> of <paramref name="block"/> has reached the device: unpin it unless a
-    /// newer version was installed meanwhile (that one stays dirty).
+    /// The newest versions of the blocks installed since the last call, in ascending block order,
+    /// and forgets that they were (jbd2: the running transaction's buffers, frozen at commit).
+    /// They stay pinned dirty until <see cref="MarkClean"/> after their checkpoint.
+    /// </summary>
+    public List<(ulong Block, byte[] Data)> TakeUnlogged()
+    {
+        lock (_lock)
+        {
+            var list = new List<(ulong Block, byte[] Data)>(_unlogged.Count);
+            foreach (ulong block in _unlogged)
+            {
+                list.Add((block, _dirty[block]));
+            }
+
+            list.Sort(static (a, b) => a.Block.CompareTo(b.Block));
+            _unlogged.Clear();
+            return list;
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="data"/> of <paramref name="block"/> has reached its home location: unpin it
+    /// unless a newer version was installed meanwhile or it was installed again since the last
+    /// <see cref="TakeUnlogged"/> (that one stays dirty).
     /// </summary>
     public void MarkClean(ulong block, byte[] data)
     {
         lock (_lock)
         {
-            if (_dirty.TryGetValue(block, out var current) && ReferenceEquals(current, data))
+            if (_dirty.TryGetValue(block, out var current) && ReferenceEquals(current, data) && !_unlogged.Contains(block))
             {
                 _dirty.Remove(block);
                 AddClean(block, data);
