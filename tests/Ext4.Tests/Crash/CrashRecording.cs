@@ -11,7 +11,12 @@ namespace Safemount.Ext4.Tests.Crash;
 /// </summary>
 internal sealed record CrashRecording(byte[] BaseImage, int BlockSize, IReadOnlyList<DeviceEvent> Log, WorkloadModel Model)
 {
-    public static CrashRecording Make(TestImage image, CrashWorkload workload, int seed)
+    /// <summary>
+    /// Records <paramref name="workload"/> on a copy of <paramref name="image"/>; the power goes
+    /// right after it, or, with <paramref name="unmount"/>, after a clean unmount (so the log also
+    /// holds the final commit, the checkpoint and the journal's reset, and everything is durable).
+    /// </summary>
+    public static CrashRecording Make(TestImage image, CrashWorkload workload, int seed, bool unmount = false)
     {
         byte[] baseImage = File.ReadAllBytes(image.ImagePath);
         var model = new WorkloadModel();
@@ -36,6 +41,12 @@ internal sealed record CrashRecording(byte[] BaseImage, int BlockSize, IReadOnly
         var volume = Ext4Volume.Open(device, new Ext4OpenOptions { ReadOnly = false, CommitInterval = TimeSpan.FromHours(1) });
         Assert.That(volume.IsReadOnly, Is.False, string.Join("; ", volume.Warnings));
         workload.Run(new WorkloadDriver(volume, device, model, new Random(seed)));
+        if (unmount)
+        {
+            volume.Unmount();
+            model.Synced(device.Count);
+        }
+
         return new CrashRecording(baseImage, blockSize, device.Crash(), model);
     }
 

@@ -14,7 +14,7 @@ namespace Safemount.Ext4.Tests.Crash;
 /// Environment: SAFEMOUNT_CRASH_SAVE=DIR saves each failing state's image (before recovery)
 /// there; SAFEMOUNT_CRASH_ONLY=N checks only state N (to reproduce one failure).
 /// </summary>
-internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workload, int seed)
+internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workload, int seed, bool unmount)
 {
     /// <summary>How long one state may take (e2fsck has its own timeout); far beyond the tens of milliseconds a state takes.</summary>
     private static readonly TimeSpan StateDeadline = TimeSpan.FromSeconds(300);
@@ -36,7 +36,7 @@ internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workloa
     public void Execute(int randomStates, int parallelism)
     {
         using var image = TestImage.Build(_ => { }, layout.Size, layout.Mkfs);
-        var recording = CrashRecording.Make(image, workload, seed);
+        var recording = CrashRecording.Make(image, workload, seed, unmount);
         var log = recording.Log;
         LogEvents = log.Count;
         LogFlushes = log.Count(e => e.IsFlush);
@@ -119,5 +119,5 @@ internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workloa
     [GeneratedRegex(@"\(\d+(?:-\d+)?\):(\d+)(?:-(\d+))?")]
     private static partial Regex JournalRun();
 
-    public override string ToString() => $"{layout.Name} {workload.Name} seed {seed}";
+    public override string ToString() => $"{layout.Name} {workload.Name}{(unmount ? " +unmount" : string.Empty)} seed {seed}";
 }

@@ -9,7 +9,7 @@ namespace Safemount.Ext4.Tests.Crash;
 /// while open live on the orphan list, some are closed (freed) or named, and some are still
 /// open at the crash (recovery must free them).
 /// </summary>
-internal sealed class SmallFilesWorkload : CrashWorkload
+internal sealed class SmallFilesWorkload(int steps) : CrashWorkload
 {
     public override string Name => "small-files";
 
@@ -29,7 +29,7 @@ internal sealed class SmallFilesWorkload : CrashWorkload
         var links = new List<string>();
         var open = new List<uint>();
         int serial = 0;
-        for (int step = 0; step < 140; step++)
+        for (int step = 0; step < steps; step++)
         {
             string dir = dirs[d.Rng.Next(dirs.Length)];
             int op = d.Rng.Next(10);
