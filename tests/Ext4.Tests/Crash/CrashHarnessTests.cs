@@ -27,7 +27,8 @@ public class CrashHarnessTests
     private static readonly CrashLayout[] s_layouts = [CrashLayout.Default4K, CrashLayout.Small1K, CrashLayout.Ext3];
 
     /// <summary>
-    /// Each workload on the two main layouts, small-files also on ext3. "crash" loses power right
+    /// Each workload on the two main layouts, small-files also on ext3, and one transaction larger
+    /// than the 1 KiB layout's journal (bulk). "crash" loses power right
     /// after the workload; "unmount" after a clean unmount (the final commit, checkpoint and
     /// journal reset are then in the log too).
     /// </summary>
@@ -41,6 +42,7 @@ public class CrashHarnessTests
         }
 
         yield return new TestCaseData(CrashLayout.Ext3.Name, "small-files", "crash");
+        yield return new TestCaseData(CrashLayout.Small1K.Name, "bulk", "crash");
     }
 
     private static CrashWorkload Workload(string name) => name switch
@@ -49,6 +51,7 @@ public class CrashHarnessTests
         "small-files" => new SmallFilesWorkload(steps: 300),
         "large-file" => new LargeFileWorkload(1 << 20),
         "dir-churn" => new DirectoryChurnWorkload(names: 400),
+        "bulk" => new BulkWorkload(files: 3500),
         _ => throw new ArgumentException($"unknown workload {name}", nameof(name)),
     };
 
