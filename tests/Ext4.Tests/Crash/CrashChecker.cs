@@ -6,8 +6,7 @@ namespace Safemount.Ext4.Tests.Crash;
 
 /// <summary>
 /// Judges one crash state: writes it to an image file, recovers it as a read-write mount does
-/// (MountService: Open read-write, which replays a journal that needs recovery; the root inode;
-/// CleanupOrphans from disk; then a clean Unmount), requires <c>e2fsck -fn</c> to be clean, and
+/// (<see cref="Recover"/>), requires <c>e2fsck -fn</c> to be clean, and
 /// reopens read-only to walk the whole tree (every inode, directory, file body, symlink and
 /// xattr read without exception), to find no path the workload had not created by the state's
 /// limit, and every protected file synced before the state's prefix with an acceptable content.
@@ -21,12 +20,18 @@ internal sealed class CrashChecker(CrashRecording recording)
     private const int SparseChunk = 64 << 10;
 
     /// <summary>Null when <paramref name="state"/> recovers cleanly with nothing lost, else what went wrong (first line: the category).</summary>
-    public string? Check(CrashState state, string imagePath)
+    public string? Check(CrashState state, string imagePath) =>
+        CheckImage(state.Apply(recording.BaseImage, recording.Log, recording.BlockSize), state, imagePath);
+
+    /// <summary>As <see cref="Check"/>, for an image derived from <paramref name="state"/> (e.g. by an interrupted recovery): the model judges it as that state.</summary>
+    public string? CheckImage(byte[] image, CrashState state, string imagePath)
     {
-        WriteSparse(imagePath, state.Apply(recording.BaseImage, recording.Log, recording.BlockSize));
+        WriteSparse(imagePath, image);
         try
         {
-            if (Recover(imagePath) is { } refused)
+            var handle = File.OpenHandle(imagePath, FileMode.Open, FileAccess.ReadWrite);
+            using var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true);
+            if (Recover(device) is { } refused)
             {
                 return refused;
             }
@@ -66,10 +71,13 @@ internal sealed class CrashChecker(CrashRecording recording)
         }
     }
 
-    private static string? Recover(string imagePath)
+    /// <summary>
+    /// What a read-write mount does before serving (MountService): Open read-write (replaying a
+    /// journal that needs recovery), the root inode, CleanupOrphans from disk; then a clean
+    /// Unmount. Null when it all worked, else why the mount was refused.
+    /// </summary>
+    public static string? Recover(IWritableBlockDevice device)
     {
-        var handle = File.OpenHandle(imagePath, FileMode.Open, FileAccess.ReadWrite);
-        using var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true);
         Ext4Volume volume;
         try
         {

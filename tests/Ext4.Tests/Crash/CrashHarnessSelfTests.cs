@@ -69,7 +69,7 @@ public class CrashHarnessSelfTests
             }
         }
 
-        Assert.That(states.Count(s => s.Kind == "cut at flush"), Is.EqualTo(flushes));
+        Assert.That(states.Count(s => s.Kind == CrashStateGenerator.FlushCut), Is.EqualTo(flushes));
         Assert.That(states.Any(s => s.Pending.Any(p => p.Pieces is not null)), Is.True, "some writes are torn");
         Assert.That(states.Any(s => s.Pending.Select(p => p.Event).Zip(s.Pending.Skip(1).Select(p => p.Event)).Any(t => t.First > t.Second)), Is.True, "some states reorder");
         var again = CrashStateGenerator.Generate(log, 1024, seed: 9, randomStates: 300);
@@ -139,7 +139,7 @@ public class CrashHarnessSelfTests
         var recording = CrashRecording.Make(image, workload, seed: 1);
         var log = recording.Log;
         int lastFlush = Enumerable.Range(0, log.Count).Last(i => log[i].IsFlush);
-        var synced = new CrashState(1, 0, "cut at flush", lastFlush + 1, lastFlush + 1, []);
+        var synced = new CrashState(1, 0, CrashStateGenerator.FlushCut, lastFlush + 1, lastFlush + 1, []);
         string scratch = image.Scratch("state.img");
         Assert.That(new CrashChecker(recording).Check(synced, scratch), Is.Null, "the honest device's state is clean");
 
@@ -152,7 +152,7 @@ public class CrashHarnessSelfTests
 
         // Lose every write between the last two flushes (the final sync's metadata included).
         int previousFlush = Enumerable.Range(0, lastFlush).Last(i => log[i].IsFlush);
-        var preImage = new CrashState(1, 0, "cut at flush", previousFlush + 1, previousFlush + 1, []).Apply(recording.BaseImage, log, recording.BlockSize);
+        var preImage = new CrashState(1, 0, CrashStateGenerator.FlushCut, previousFlush + 1, previousFlush + 1, []).Apply(recording.BaseImage, log, recording.BlockSize);
         var lostSync = log.ToArray();
         for (int i = previousFlush + 1; i < lastFlush; i++)
         {

@@ -11,13 +11,18 @@ namespace Safemount.Ext4.Tests.Crash;
 /// Environment: SAFEMOUNT_CRASH_SEEDS=N runs N workload seeds per case (default 1), from
 /// SAFEMOUNT_CRASH_FIRST_SEED (default 1);
 /// SAFEMOUNT_CRASH_STATES=N random states per seed (default <see cref="DefaultRandomStates"/>);
-/// SAFEMOUNT_CRASH_JOBS=N states checked in parallel (default 2). See <see cref="CrashRun"/>
+/// SAFEMOUNT_CRASH_RESTARTS=N states per case whose recovery is interrupted and recovered again
+/// (default <see cref="DefaultRestarts"/>); SAFEMOUNT_CRASH_JOBS=N states checked in parallel
+/// (default 2). See <see cref="CrashRun"/>
 /// for saving and replaying single failing states.
 /// </summary>
 [NonParallelizable]
 public class CrashHarnessTests
 {
     private const int DefaultRandomStates = 120;
+
+    /// <summary>States per case whose recovery is recorded and interrupted in turn (<see cref="CrashRun"/>).</summary>
+    private const int DefaultRestarts = 3;
 
     /// <summary>Failures printed in full per case (all are counted).</summary>
     private const int FailuresShown = 8;
@@ -64,14 +69,15 @@ public class CrashHarnessTests
         int firstSeed = EnvInt("SAFEMOUNT_CRASH_FIRST_SEED", 1);
         int randomStates = EnvInt("SAFEMOUNT_CRASH_STATES", DefaultRandomStates);
         int jobs = EnvInt("SAFEMOUNT_CRASH_JOBS", 2);
+        int restarts = EnvInt("SAFEMOUNT_CRASH_RESTARTS", DefaultRestarts);
         int checkedHere = 0;
         var failed = new List<string>();
         for (int seed = firstSeed; seed < firstSeed + seeds; seed++)
         {
             var run = new CrashRun(layout, workload, seed, unmount: ending == "unmount");
-            run.Execute(randomStates, jobs);
+            run.Execute(randomStates, restarts, jobs);
             checkedHere += run.Checked;
-            TestContext.Out.WriteLine($"{run}: {run.LogEvents} device events, {run.LogFlushes} flushes, {run.Journal.Written} journal block writes (journal: {run.Journal.Blocks} blocks), {run.Checked} states, {run.Failures.Count} failed");
+            TestContext.Out.WriteLine($"{run}: {run.LogEvents} device events, {run.LogFlushes} flushes, {run.Journal.Written} journal block writes (journal: {run.Journal.Blocks} blocks), {run.Checked} states ({run.RestartStates} of them after an interrupted recovery), {run.Failures.Count} failed");
             foreach (var group in run.Failures.GroupBy(f => $"{f.State.Kind}: {f.Failure.Split('\n')[0].Split(':')[0]}").OrderBy(g => g.Key, StringComparer.Ordinal))
             {
                 TestContext.Out.WriteLine($"  {group.Count(),5} x {group.Key}");

@@ -17,6 +17,9 @@ namespace Safemount.Ext4.Tests.Crash;
 /// </summary>
 internal static class CrashStateGenerator
 {
+    /// <summary><see cref="CrashState.Kind"/> of the cuts at flushes.</summary>
+    public const string FlushCut = "cut at flush";
+
     public static List<CrashState> Generate(IReadOnlyList<DeviceEvent> log, int blockSize, int seed, int randomStates)
     {
         var flushes = new List<int>();
@@ -31,7 +34,7 @@ internal static class CrashStateGenerator
         var states = new List<CrashState>();
         foreach (int f in flushes)
         {
-            states.Add(new CrashState(seed, states.Count, "cut at flush", f + 1, f + 1, []));
+            states.Add(new CrashState(seed, states.Count, FlushCut, f + 1, f + 1, []));
         }
 
         // Segments [start, end) of writes between flushes (the last one ends at the log's end).
