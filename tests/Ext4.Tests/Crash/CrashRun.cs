@@ -13,7 +13,8 @@ namespace Safemount.Ext4.Tests.Crash;
 /// <c>parallelism</c>) at a time, each worker on its own scratch image.
 ///
 /// Environment: SAFEMOUNT_CRASH_SAVE=DIR saves each failing state's image (before recovery)
-/// there; SAFEMOUNT_CRASH_ONLY=N checks only state N (to reproduce one failure).
+/// there; SAFEMOUNT_CRASH_ONLY=N checks only state N (to reproduce one failure; when N is a
+/// flush cut, its interrupted recoveries too).
 /// </summary>
 internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workload, int seed, bool unmount)
 {
@@ -62,9 +63,9 @@ internal sealed partial class CrashRun(CrashLayout layout, CrashWorkload workloa
             work.Add((state, () => state.Apply(recording.BaseImage, log, recording.BlockSize), null));
         }
 
-        foreach (var (state, image2, restart) in InterruptedRecoveries(recording, states, restarts))
+        foreach (var (state, restartImage, restart) in InterruptedRecoveries(recording, states, restarts))
         {
-            work.Add((state, image2, restart));
+            work.Add((state, restartImage, restart));
         }
 
         RestartStates = work.Count - states.Count;
