@@ -13,7 +13,7 @@ internal sealed class BulkWorkload(int files) : CrashWorkload
     public override void Run(WorkloadDriver d)
     {
         d.Create("/first", protect: true);
-        d.Write("/first", 0, d.RandomBytes(3000));
+        d.Fill("/first", 0, 3000);
         d.Sync();
         for (int dir = 0; dir < 16; dir++)
         {
@@ -26,7 +26,7 @@ internal sealed class BulkWorkload(int files) : CrashWorkload
             d.Create(path);
             if (i % 7 == 0)
             {
-                d.Write(path, 0, d.RandomBytes(d.Rng.Next(1, 2000)));
+                d.Fill(path, 0, d.Rng.Next(1, 2000));
             }
         }
 
@@ -35,7 +35,7 @@ internal sealed class BulkWorkload(int files) : CrashWorkload
         {
             string path = $"/after{i}";
             d.Create(path, protect: true);
-            d.Write(path, 0, d.RandomBytes(d.Rng.Next(1, 9000)));
+            d.Fill(path, 0, d.Rng.Next(1, 9000));
             d.Unlink($"/b{i}/file-{i}");
             d.Sync();
         }

@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using Safemount.Ext4.Storage;
 using Safemount.Ext4.Tests.Journal;
 using Safemount.Ext4.Tests.Support;
@@ -9,7 +10,8 @@ namespace Safemount.Ext4.Tests.Crash;
 /// (<see cref="Recover"/>), requires <c>e2fsck -fn</c> to be clean, and
 /// reopens read-only to walk the whole tree (every inode, directory, file body, symlink and
 /// xattr read without exception), to find no path the workload had not created by the state's
-/// limit, and every protected file synced before the state's prefix with an acceptable content.
+/// limit, no file showing data that was never written to it (ordered mode), and every protected
+/// file synced before the state's prefix with an acceptable content.
 /// </summary>
 internal sealed class CrashChecker(CrashRecording recording)
 {
@@ -107,6 +109,48 @@ internal sealed class CrashChecker(CrashRecording recording)
         return null;
     }
 
+    /// <summary>
+    /// Ordered mode: a file shows only data written to it (or zeros). Every 8-byte word of a
+    /// file the workload filled (<see cref="WorkloadDriver.Fill"/>) starts with the identity of
+    /// a file that <paramref name="path"/> named; a word whose identity bytes are each zero or
+    /// that identity's byte passes too (a write that began inside the word next to a hole).
+    /// </summary>
+    private static string? StaleData(Ext4Volume v, string path, IReadOnlySet<uint> identities)
+    {
+        var inode = v.ReadInode(PathWalk.Resolve(v, path));
+        if (!inode.IsRegular)
+        {
+            return null;
+        }
+
+        byte[] data = PathWalk.ReadAll(v, inode);
+        for (int at = 0; at + 4 <= data.Length; at += 8)
+        {
+            uint word = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(at));
+            if (word != 0 && !identities.Any(id => Masked(word, id)))
+            {
+                return $"stale data: {path} bytes [{at},{at + 8}) name file identity {word} (0x{word:x8}), not one of the files this path named ({string.Join(", ", identities.Order())})";
+            }
+        }
+
+        return null;
+    }
+
+    /// <summary>True when each byte of <paramref name="word"/> is zero or equals that byte of <paramref name="identity"/>.</summary>
+    private static bool Masked(uint word, uint identity)
+    {
+        for (int k = 0; k < 32; k += 8)
+        {
+            uint b = (word >> k) & 0xFF;
+            if (b != 0 && b != ((identity >> k) & 0xFF))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
     private string? Verify(string imagePath, CrashState state)
     {
         using var opened = TestImage.OpenPath(imagePath);
@@ -114,9 +158,20 @@ internal sealed class CrashChecker(CrashRecording recording)
         foreach (string line in TreeSnapshot.Take(v))
         {
             int arrow = line.IndexOf(EntryMarker, StringComparison.Ordinal);
-            if (arrow >= 0 && !recording.Model.MayExist(line[..arrow], state.Limit))
+            if (arrow < 0)
             {
-                return $"unexpected path: {line[..arrow]} was never created before event {state.Limit}";
+                continue;
+            }
+
+            string path = line[..arrow];
+            if (!recording.Model.MayExist(path, state.Limit))
+            {
+                return $"unexpected path: {path} was never created before event {state.Limit}";
+            }
+
+            if (recording.Model.PatternedIdentities(path) is { } identities && StaleData(v, path, identities) is { } stale)
+            {
+                return stale;
             }
         }
 

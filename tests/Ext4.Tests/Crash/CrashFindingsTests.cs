@@ -28,7 +28,7 @@ public class CrashFindingsTests
         var workload = new ScriptedWorkload("first-commit", d =>
         {
             d.Create("/a", protect: true);
-            d.Write("/a", 0, d.RandomBytes(5000));
+            d.Fill("/a", 0, 5000);
             d.Sync();
         });
         var recording = CrashRecording.Make(image, workload, seed: 1);

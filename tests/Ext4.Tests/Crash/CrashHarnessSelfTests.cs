@@ -165,4 +165,40 @@ public class CrashHarnessSelfTests
         Assert.That(failure, Is.Not.Null);
         Assert.That(failure, Does.StartWith("lost fsynced data").Or.StartWith("e2fsck"), failure);
     }
+
+    /// <summary>
+    /// Ordered mode: a device log in which one data block of /b carries /a's bytes instead (as
+    /// when a block is exposed before its new data reached it) must be reported as stale data,
+    /// while the honest log passes.
+    /// </summary>
+    [Test]
+    public void CheckerCatchesAnotherFilesDataInAFile()
+    {
+        using var image = TestImage.Build(_ => { }, "16M", "-b", "4096");
+        var workload = new ScriptedWorkload("two-files", d =>
+        {
+            d.Create("/a");
+            d.Fill("/a", 0, 20_000);
+            d.Create("/b");
+            d.Fill("/b", 0, 20_000);
+            d.Sync();
+        });
+        var recording = CrashRecording.Make(image, workload, seed: 1);
+        var log = recording.Log;
+        int lastFlush = Enumerable.Range(0, log.Count).Last(i => log[i].IsFlush);
+        var synced = new CrashState(1, 0, CrashStateGenerator.FlushCut, lastFlush + 1, lastFlush + 1, []);
+        string scratch = image.Scratch("state.img");
+        Assert.That(new CrashChecker(recording).Check(synced, scratch), Is.Null, "the honest device's state is clean");
+
+        // Identities are 1 (/a) and 2 (/b), in creation order: the words of /b's data start 02 00 00 00.
+        static bool Names(byte[]? data, uint identity) => data is { Length: >= 4096 } && BitConverter.ToUInt32(data, 0) == identity && BitConverter.ToUInt32(data, 8) == identity;
+        int ofA = Enumerable.Range(0, lastFlush).First(i => Names(log[i].Data, 1));
+        int ofB = Enumerable.Range(0, lastFlush).First(i => Names(log[i].Data, 2));
+        var swapped = log.ToArray();
+        var mixed = (byte[])log[ofB].Data!.Clone();
+        log[ofA].Data.AsSpan(0, Math.Min(mixed.Length, log[ofA].Data!.Length)).CopyTo(mixed);
+        swapped[ofB] = log[ofB] with { Data = mixed };
+        string? failure = new CrashChecker(recording with { Log = swapped }).Check(synced, scratch);
+        Assert.That(failure, Does.StartWith("stale data: /b bytes"), failure);
+    }
 }

@@ -55,7 +55,7 @@ public class CrashHarnessTests
         // Sizes chosen so that on both layouts the 1024-block journal wraps under small-files and dir-churn.
         "small-files" => new SmallFilesWorkload(steps: 300),
         "large-file" => new LargeFileWorkload(1 << 20),
-        "dir-churn" => new DirectoryChurnWorkload(names: 400),
+        "dir-churn" => new DirectoryChurnWorkload(names: 500),
         "bulk" => new BulkWorkload(files: 3500),
         _ => throw new ArgumentException($"unknown workload {name}", nameof(name)),
     };

@@ -22,7 +22,7 @@ internal sealed class DirectoryChurnWorkload(int names) : CrashWorkload
         {
             string path = $"/keep/k{kept++}";
             d.Create(path, protect: true);
-            d.Write(path, 0, d.RandomBytes(d.Rng.Next(1, 6000)));
+            d.Fill(path, 0, d.Rng.Next(1, 6000));
             d.Sync();
         }
 
@@ -33,7 +33,7 @@ internal sealed class DirectoryChurnWorkload(int names) : CrashWorkload
             d.Create(path);
             if (d.Rng.Next(4) == 0)
             {
-                d.Write(path, 0, d.RandomBytes(d.Rng.Next(1, 3000)));
+                d.Fill(path, 0, d.Rng.Next(1, 3000));
             }
 
             inH.Add(path);
@@ -53,7 +53,7 @@ internal sealed class DirectoryChurnWorkload(int names) : CrashWorkload
                 string sub = $"/h/sub{i}";
                 d.Mkdir(sub);
                 d.Create($"{sub}/x");
-                d.Write($"{sub}/x", 0, d.RandomBytes(d.Rng.Next(1, 5000)));
+                d.Fill($"{sub}/x", 0, d.Rng.Next(1, 5000));
                 if (d.Rng.Next(2) == 0)
                 {
                     d.Sync();
@@ -81,7 +81,7 @@ internal sealed class DirectoryChurnWorkload(int names) : CrashWorkload
             d.Create(path);
             if (d.Rng.Next(3) == 0)
             {
-                d.Write(path, 0, d.RandomBytes(d.Rng.Next(1, 8000)));
+                d.Fill(path, 0, d.Rng.Next(1, 8000));
             }
 
             if (i % 50 == 49)

@@ -21,7 +21,7 @@ internal sealed class LargeFileWorkload(int maxBytes) : CrashWorkload
         for (int round = 0; size < maxBytes / 2; round++)
         {
             int n = d.Rng.Next(64 << 10, 256 << 10);
-            d.Write(Big, size, d.RandomBytes(n));
+            d.Fill(Big, size, n);
             size += n;
             if (round % 2 == 1)
             {
@@ -37,11 +37,11 @@ internal sealed class LargeFileWorkload(int maxBytes) : CrashWorkload
             if (op < 4)
             {
                 int offset = d.Rng.Next(0, Math.Max(1, size));
-                d.Write(Big, offset, d.RandomBytes(Math.Max(1, Math.Min(d.Rng.Next(1, 96 << 10), maxBytes - offset))));
+                d.Fill(Big, offset, Math.Max(1, Math.Min(d.Rng.Next(1, 96 << 10), maxBytes - offset)));
             }
             else if (op < 6)
             {
-                d.Write(Big, size, d.RandomBytes(Math.Min(d.Rng.Next(1, 128 << 10), Math.Max(1, maxBytes - size))));
+                d.Fill(Big, size, Math.Min(d.Rng.Next(1, 128 << 10), Math.Max(1, maxBytes - size)));
             }
             else if (op < 7)
             {
@@ -50,12 +50,12 @@ internal sealed class LargeFileWorkload(int maxBytes) : CrashWorkload
             else if (!d.Exists(Scratch))
             {
                 d.Create(Scratch);
-                d.Write(Scratch, 0, d.RandomBytes(d.Rng.Next(1, 300 << 10)));
+                d.Fill(Scratch, 0, d.Rng.Next(1, 300 << 10));
             }
             else if (op < 9)
             {
                 d.Truncate(Scratch, d.Rng.Next(0, 100 << 10));
-                d.Write(Scratch, d.Rng.Next(0, 200 << 10), d.RandomBytes(d.Rng.Next(1, 64 << 10)));
+                d.Fill(Scratch, d.Rng.Next(0, 200 << 10), d.Rng.Next(1, 64 << 10));
             }
             else
             {
@@ -69,7 +69,7 @@ internal sealed class LargeFileWorkload(int maxBytes) : CrashWorkload
         }
 
         // Unsynced tail.
-        d.Write(Big, d.Rng.Next(0, d.Model.Durable(Big)!.Current.Length), d.RandomBytes(50_000));
-        d.Write(Big, d.Model.Durable(Big)!.Current.Length, d.RandomBytes(70_000));
+        d.Fill(Big, d.Rng.Next(0, d.Model.Durable(Big)!.Current.Length), 50_000);
+        d.Fill(Big, d.Model.Durable(Big)!.Current.Length, 70_000);
     }
 }

@@ -37,13 +37,13 @@ internal sealed class SmallFilesWorkload(int steps) : CrashWorkload
             {
                 string path = $"{dir}/keep{serial++}";
                 d.Create(path, protect: true);
-                d.Write(path, 0, d.RandomBytes(d.Rng.Next(0, 12_000)));
+                d.Fill(path, 0, d.Rng.Next(0, 12_000));
                 d.Sync();
                 kept.Add(path);
             }
             else if (op < 5 && Pick(d, kept) is { } grow)
             {
-                d.Write(grow, d.Model.Durable(grow)!.Current.Length, d.RandomBytes(d.Rng.Next(1, 3000)));
+                d.Fill(grow, d.Model.Durable(grow)!.Current.Length, d.Rng.Next(1, 3000));
                 if (d.Rng.Next(2) == 0)
                 {
                     d.Sync();
@@ -53,7 +53,7 @@ internal sealed class SmallFilesWorkload(int steps) : CrashWorkload
             {
                 string path = $"{dir}/tmp{serial++}";
                 d.Create(path);
-                d.Write(path, 0, d.RandomBytes(d.Rng.Next(0, 20_000)));
+                d.Fill(path, 0, d.Rng.Next(0, 20_000));
                 churn.Add(path);
             }
             else
@@ -71,7 +71,7 @@ internal sealed class SmallFilesWorkload(int steps) : CrashWorkload
                         break;
                     case 7:
                         uint tmp = d.TmpFile(dir);
-                        d.WriteOpen(tmp, 0, d.RandomBytes(d.Rng.Next(1, 30_000)));
+                        d.FillOpen(tmp, 0, d.Rng.Next(1, 30_000));
                         if (d.Rng.Next(3) == 0)
                         {
                             string named = $"{dir}/named{serial++}";
@@ -89,7 +89,7 @@ internal sealed class SmallFilesWorkload(int steps) : CrashWorkload
                     case 8:
                         uint held = d.UnlinkOpen(victim);
                         churn.Remove(victim);
-                        d.WriteOpen(held, d.Rng.Next(0, 10_000), d.RandomBytes(d.Rng.Next(1, 8000)));
+                        d.FillOpen(held, d.Rng.Next(0, 10_000), d.Rng.Next(1, 8000));
                         open.Add(held);
                         break;
                     case 1:
@@ -129,12 +129,12 @@ internal sealed class SmallFilesWorkload(int steps) : CrashWorkload
         {
             string path = $"/d{i % 4}/tail{i}";
             d.Create(path);
-            d.Write(path, 0, d.RandomBytes(d.Rng.Next(1, 9000)));
+            d.Fill(path, 0, d.Rng.Next(1, 9000));
         }
 
         if (Pick(d, kept) is { } last)
         {
-            d.Write(last, 0, d.RandomBytes(d.Rng.Next(1, 5000)));
+            d.Fill(last, 0, d.Rng.Next(1, 5000));
         }
     }
 }

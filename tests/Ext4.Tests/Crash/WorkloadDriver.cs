@@ -17,6 +17,14 @@ internal sealed class WorkloadDriver
     /// <summary>Inode of every path that exists now, "/" included.</summary>
     private readonly Dictionary<string, uint> _inodes = new(StringComparer.Ordinal) { ["/"] = PathWalk.RootIno };
 
+    /// <summary>The identity (<see cref="WorkloadModel"/>) of each inode the workload created, by inode number (reassigned when a number is reused).</summary>
+    private readonly Dictionary<uint, uint> _identityOf = [];
+
+    private uint _lastIdentity;
+
+    /// <summary>Counts <see cref="Fill"/> calls: the second half of every data word, so each write's bytes differ.</summary>
+    private uint _fills;
+
     /// <summary>Inodes an imagined open file descriptor holds (the engine keeps them as orphans when their last name goes); one thread only.</summary>
     private readonly HashSet<uint> _open = [];
 
@@ -41,7 +49,8 @@ internal sealed class WorkloadDriver
     {
         int at = _device.Count;
         Check(Volume.Mkdir(Parent(path), Name(path), 0x1ED, 0, 0, out var created), "mkdir", path);
-        Added(path, created!.Number, at);
+        _identityOf.Remove(created!.Number);
+        Added(path, created.Number, at);
     }
 
     /// <summary>Creates an empty regular file; with <paramref name="protect"/> its contents are tracked and checked after every crash once synced.</summary>
@@ -49,15 +58,47 @@ internal sealed class WorkloadDriver
     {
         int at = _device.Count;
         Check(Volume.Create(Parent(path), Name(path), 0x1A4, 0, 0, out var created), "create", path);
-        Added(path, created!.Number, at);
+        _identityOf[created!.Number] = ++_lastIdentity;
+        Added(path, created.Number, at);
         if (protect)
         {
             Model.Protect(path).AddVersion([], at);
         }
     }
 
-    public void Write(string path, long offset, byte[] data)
+    /// <summary>
+    /// Writes <paramref name="length"/> bytes at <paramref name="offset"/> that name the file:
+    /// the file is a sequence of 8-byte words, each the file's identity (uint32 LE) and then
+    /// this call's serial number. A block of another file, of metadata or of nothing shows up
+    /// as a word naming another identity (stale data: what ordered mode forbids).
+    /// </summary>
+    public void Fill(string path, long offset, int length) =>
+        WriteData(path, offset, Pattern(_identityOf[_inodes[path]], offset, length), patterned: true);
+
+    /// <summary>Writes bytes of the caller's choosing (the file's data is then never judged by its pattern).</summary>
+    public void Write(string path, long offset, byte[] data) => WriteData(path, offset, data, patterned: false);
+
+    private byte[] Pattern(uint identity, long offset, int length)
     {
+        uint serial = ++_fills;
+        var data = new byte[length];
+        for (int i = 0; i < length; i++)
+        {
+            long at = offset + i;
+            int k = (int)(at % 8);
+            data[i] = (byte)((k < 4 ? identity : serial) >> (8 * (k % 4)));
+        }
+
+        return data;
+    }
+
+    private void WriteData(string path, long offset, byte[] data, bool patterned)
+    {
+        if (!patterned)
+        {
+            Model.FreeForm(_identityOf[_inodes[path]]);
+        }
+
         int at = _device.Count;
         Check(Volume.WriteFile(_inodes[path], offset, data, out int written), "write", path);
         Assert.That(written, Is.EqualTo(data.Length), $"short write to {path}");
@@ -122,8 +163,7 @@ internal sealed class WorkloadDriver
         Check(Volume.Rename(Parent(from), Name(from), Parent(to), Name(to), RenameFlags.None), "rename", $"{from} -> {to}");
         uint ino = _inodes[from];
         _inodes.Remove(from);
-        _inodes[to] = ino;
-        Model.Appeared(to, at);
+        Added(to, ino, at);
     }
 
     public void Link(string existing, string path)
@@ -137,7 +177,8 @@ internal sealed class WorkloadDriver
     {
         int at = _device.Count;
         Check(Volume.Symlink(Parent(path), Name(path), Encoding.UTF8.GetBytes(target), 0, 0, out var created), "symlink", path);
-        Added(path, created!.Number, at);
+        _identityOf.Remove(created!.Number);
+        Added(path, created.Number, at);
     }
 
     public void SetXattr(string path, string name, byte[] value) =>
@@ -147,7 +188,8 @@ internal sealed class WorkloadDriver
     public uint TmpFile(string dir)
     {
         Check(Volume.CreateTmpFile(_inodes[dir], 0x81A4 /* S_IFREG | 0644 */, 0, 0, out var created), "tmpfile", dir);
-        _open.Add(created!.Number);
+        _identityOf[created!.Number] = ++_lastIdentity;
+        _open.Add(created.Number);
         return created.Number;
     }
 
@@ -160,10 +202,11 @@ internal sealed class WorkloadDriver
         return ino;
     }
 
-    /// <summary>Writes through an open descriptor (no path: the inode may have none). Only for unprotected files.</summary>
-    public void WriteOpen(uint ino, long offset, byte[] data)
+    /// <summary>As <see cref="Fill"/>, through an open descriptor (no path: the inode may have none). Only for unprotected files.</summary>
+    public void FillOpen(uint ino, long offset, int length)
     {
         Assert.That(_open, Does.Contain(ino));
+        var data = Pattern(_identityOf[ino], offset, length);
         Check(Volume.WriteFile(ino, offset, data, out int written), "write", $"<{ino}>");
         Assert.That(written, Is.EqualTo(data.Length), $"short write to <{ino}>");
     }
@@ -201,6 +244,10 @@ internal sealed class WorkloadDriver
     {
         _inodes[path] = ino;
         Model.Appeared(path, at);
+        if (_identityOf.TryGetValue(ino, out uint identity))
+        {
+            Model.Named(path, identity);
+        }
     }
 
     private uint Parent(string path) => _inodes[path[..Math.Max(1, path.LastIndexOf('/'))]];
