@@ -146,12 +146,14 @@ public class AllocatorTests
                 v.WriteInode(tx, r);
             }
 
+            // Blocks freed by a transaction are reusable once it has committed (FreedBlocks).
+            v.Sync();
             using (var held = v.InodeLocks.Acquire(file, exclusive: true))
             using (var tx = v.Begin())
             {
                 var r = InodeRecord.From(v, v.ReadInode(file));
                 Assert.That(v.BlockAllocator.Allocate(tx, block, 1, AllocationRights.User, out ulong b, out _), Is.EqualTo(Ext4Errno.None));
-                Assert.That(b, Is.EqualTo(block), "the freed block is handed out again");
+                Assert.That(b, Is.EqualTo(block), "the freed block is handed out again after the commit");
                 var ed = v.FileData.OpenEditor(r);
                 Assert.That(ed.MapNew(tx, 0, 1, b, false, out _), Is.EqualTo(Ext4Errno.None));
                 Assert.That(ed.Commit(tx), Is.EqualTo(Ext4Errno.None));
