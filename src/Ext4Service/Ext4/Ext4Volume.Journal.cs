@@ -55,17 +55,22 @@ public sealed partial class Ext4Volume
     {
         _journal = JournalWriter.Open(this, WritableDevice);
         Freed = new FreedBlocks();
+        if (_journal.Discarded is { } discarded)
+        {
+            _warnings.Add($"the journal held recovery information ({discarded}) but the file system was not marked needs_recovery; cleared, as the kernel does");
+        }
     }
 
     /// <summary>
     /// The first change of a mount with a journal (ext4_fill_super after the journal load): the
-    /// journal goes live, then the superblock gets needs_recovery, s_mnt_count + 1 and s_mtime,
-    /// written and flushed at once. EXT4_VALID_FS stays as it is: with a journal the kernel does
+    /// superblock gets needs_recovery, s_mnt_count + 1 and s_mtime, written and flushed at once,
+    /// then the journal goes live. EXT4_VALID_FS stays as it is: with a journal the kernel does
     /// not clear it. Caller holds <see cref="_syncLock"/> and no handle is open.
     /// </summary>
     private void StartJournal(long now)
     {
-        _journal!.Start();
+        // needs_recovery first: a crash before the journal goes live then finds an empty journal
+        // to replay; the other order could leave a live log on a file system not marked for it.
         EditSuperblock(sb =>
         {
             uint incompat = BinaryPrimitives.ReadUInt32LittleEndian(sb[SL.s_feature_incompat..]);
@@ -75,6 +80,7 @@ public sealed partial class Ext4Volume
             WriteTime(sb, SL.s_mtime, SL.s_mtime_hi, now);
         });
         WriteSuperblockBlockNow();
+        _journal!.Start();
     }
 
     /// <summary>

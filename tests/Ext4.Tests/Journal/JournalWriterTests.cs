@@ -89,6 +89,58 @@ public sealed class JournalWriterTests
         }
     }
 
+    [TestCaseSource(nameof(Layouts))]
+    public void ALiveLogWithoutNeedsRecoveryIsDiscardedAndNeverReplayedLater(string[] mkfs)
+    {
+        using var image = TestImage.Build(src => File.WriteAllText(Path.Combine(src, "a"), "a"), "16M", mkfs);
+        ulong stale;
+        int blockSize;
+        byte[] staleCopy, before;
+        using (var ro = image.Open())
+        using (var handle = File.OpenHandle(image.ImagePath, FileMode.Open, FileAccess.ReadWrite))
+        using (var device = new FileBlockDevice(handle, RandomAccess.GetLength(handle), writable: true))
+        {
+            var v = ro.Volume;
+            blockSize = (int)v.BlockSize;
+            stale = v.Sb.s_blocks_count - 1;
+            staleCopy = Pattern(blockSize, 7);
+            before = ReadBlock(image.ImagePath, stale, blockSize);
+
+            // A committed transaction in a live log, but power is lost before the superblock says needs_recovery.
+            var writer = JournalWriter.Open(v, device);
+            writer.Start();
+            Assert.That(writer.Commit([(stale, staleCopy)], [], Ignore), Is.True);
+        }
+
+        Assert.That(Tool.Check("dumpe2fs", "-h", image.ImagePath), Does.Not.Match(@"features:.*needs_recovery"));
+        using (var opened = TestImage.OpenPathWritable(image.ImagePath))
+        {
+            var v = opened.Volume;
+            Assert.That(v.Warnings, Has.Some.Contains("not marked needs_recovery; cleared"));
+            Assert.That(v.Create(2, "after"u8, 0x81A4, 0, 0, out _), Is.EqualTo(Ext4Errno.None));
+            v.Sync();
+
+            // A crash again, now with needs_recovery: only the new transaction may be replayed.
+            File.Copy(image.ImagePath, image.Scratch("crashed.img"));
+        }
+
+        string byFsck = image.Scratch("crashed.img");
+        string byEngine = image.Scratch("engine.img");
+        File.Copy(byFsck, byEngine);
+        var fsck = Tool.Run("timeout", ["120", "e2fsck", "-E", "journal_only", "-y", byFsck], 150);
+        Assert.That(fsck.ExitCode, Is.EqualTo(0).Or.EqualTo(1), fsck.Stdout + fsck.Stderr);
+        using (var opened = TestImage.OpenPathWritable(byEngine))
+        {
+            Assert.That(opened.Volume.Lookup(opened.Volume.ReadInode(2), "after"u8), Is.Not.Zero);
+        }
+
+        foreach (string path in new[] { byFsck, byEngine })
+        {
+            Assert.That(ReadBlock(path, stale, blockSize), Is.EqualTo(before), $"{path}: the discarded transaction is never replayed");
+            Assert.That(Tool.FsckClean(path, out string output), Is.True, output);
+        }
+    }
+
     [Test]
     public void BlocksFreedByAnUncommittedTransactionAreNotReusedUntilItCommits()
     {

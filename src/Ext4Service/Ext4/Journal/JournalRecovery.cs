@@ -82,6 +82,12 @@ internal sealed class JournalRecovery
         Pass(JournalPass.Replay);
     }
 
+    /// <summary>
+    /// SCAN only (jbd2_journal_skip_recovery): finds <see cref="EndTransaction"/>, the first
+    /// transaction not in the log, so that a writer that discards the log can continue after it.
+    /// </summary>
+    public void ScanOnly() => Pass(JournalPass.Scan);
+
     private static bool TidGreater(uint x, uint y) => (int)(x - y) > 0;
 
     private static bool TidGreaterOrEqual(uint x, uint y) => (int)(x - y) >= 0;

@@ -120,10 +120,6 @@ internal sealed partial class JournalWriter
             throw new Ext4MountException("the journal has a version 1 superblock; writing needs version 2");
         }
 
-        if (jsb.s_start != 0)
-        {
-            throw new Ext4MountException("the journal is not empty although the file system is not marked needs_recovery");
-        }
 
         uint users = BinaryPrimitives.ReadUInt32BigEndian(jsbBlock.AsSpan(L.s_nr_users));
         if (users > 1)
@@ -134,8 +130,26 @@ internal sealed partial class JournalWriter
         var file = new JournalFile(volume, inode, jsb.s_maxlen);
         bool csumV3 = sb.HasRoCompat(Ext4Features.RO_COMPAT_METADATA_CSUM);
         bool is64 = sb.HasIncompat(Ext4Features.INCOMPAT_64BIT);
-        return new JournalWriter(device, file, jsbBlock, jsb, csumV3, is64);
+        var writer = new JournalWriter(device, file, jsbBlock, jsb, csumV3, is64);
+        if (jsb.s_start != 0)
+        {
+            // A live log on a file system that is not marked needs_recovery (power lost between
+            // the journal going live and the superblock saying so): its transactions were never
+            // meant to be replayed. As the kernel (ext4_load_journal -> jbd2_journal_wipe ->
+            // jbd2_journal_skip_recovery), the log is discarded and numbering continues after
+            // its last transaction, so no stale block can pass for a new one.
+            var scan = new JournalRecovery(jsb, file, sb.s_blocks_count);
+            scan.ScanOnly();
+            writer._nextTid = scan.EndTransaction + 1;
+            writer._tailSequence = writer._nextTid;
+            writer.Discarded = $"transactions {jsb.s_sequence}..{scan.EndTransaction - 1}";
+        }
+
+        return writer;
     }
+
+    /// <summary>Set when <see cref="Open"/> discarded a live log that the file system did not ask to replay (names its transactions).</summary>
+    public string? Discarded { get; private set; }
 
     /// <summary>
     /// Before the first commit of a mount (jbd2: journal_reset, then the JBD2_FLUSHED superblock
