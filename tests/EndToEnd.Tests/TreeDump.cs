@@ -5,7 +5,8 @@ namespace Safemount.EndToEnd.Tests;
 /// <summary>Compares two treedump.py outputs and reports the differing paths side by side.</summary>
 internal static class TreeDump
 {
-    public static void AssertSame(string kernelDump, string safeDump)
+    /// <param name="what">Prefixed to the failure message: which comparison this is.</param>
+    public static void AssertSame(string kernelDump, string safeDump, string? what = null)
     {
         string[] k = File.ReadAllLines(kernelDump);
         string[] s = File.ReadAllLines(safeDump);
@@ -23,6 +24,6 @@ internal static class TreeDump
         }
 
         Assert.That(differences, Is.Empty,
-            $"{differences.Count}+ of {k.Length} paths differ (kernel {k.Length} lines, safe {s.Length}):\n" + string.Join("\n", differences));
+            (what is null ? string.Empty : what + ": ") + $"{differences.Count}+ of {k.Length} paths differ (kernel {k.Length} lines, safe {s.Length}):\n" + string.Join("\n", differences));
     }
 }

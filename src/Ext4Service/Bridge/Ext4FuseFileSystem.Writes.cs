@@ -193,13 +193,12 @@ internal sealed partial class Ext4FuseFileSystem
             return e;
         }
 
+        var engineFlags = RenameFlags.None;
         if ((flags & FuseRenameFlags.RENAME_WHITEOUT) != 0)
         {
-            // Whiteouts are for overlayfs upper layers; ext4 supports them, this service not yet.
-            return Errno.EINVAL;
+            engineFlags |= RenameFlags.Whiteout;
         }
 
-        var engineFlags = RenameFlags.None;
         if ((flags & FuseRenameFlags.RENAME_NOREPLACE) != 0)
         {
             engineFlags |= RenameFlags.NoReplace;
@@ -210,10 +209,10 @@ internal sealed partial class Ext4FuseFileSystem
             engineFlags |= RenameFlags.Exchange;
         }
 
-        Ext4Errno r = _volume.Rename(from, name, to, newName, engineFlags);
+        Ext4Errno r = _volume.Rename(from, name, to, newName, engineFlags, ctx.Uid, ctx.Gid);
         if (RetryAfterCommit(r))
         {
-            r = _volume.Rename(from, name, to, newName, engineFlags);
+            r = _volume.Rename(from, name, to, newName, engineFlags, ctx.Uid, ctx.Gid);
         }
 
         return ToErrno(r);
@@ -241,6 +240,11 @@ internal sealed partial class Ext4FuseFileSystem
                 : changes.Has(FuseSetAttrValid.FATTR_MTIME) ? (changes.Mtime, changes.MtimeNsec) : null,
             Ctime = changes.Has(FuseSetAttrValid.FATTR_CTIME) ? (changes.Ctime, changes.CtimeNsec) : null,
             KillSuidGid = changes.Has(FuseSetAttrValid.FATTR_KILL_SUIDGID),
+            // A regular file's mtime under the writeback cache comes with FATTR_CTIME and without
+            // FATTR_MTIME_NOW whether a caller chose it or the kernel flushes its own stamp
+            // (fuse_flush_times, iattr_to_fattr's trust_local_cmtime): only atime tells.
+            TimesExplicit = (changes.Has(FuseSetAttrValid.FATTR_ATIME) && !changes.Has(FuseSetAttrValid.FATTR_ATIME_NOW))
+                || (changes.Has(FuseSetAttrValid.FATTR_MTIME) && !changes.Has(FuseSetAttrValid.FATTR_MTIME_NOW) && !changes.Has(FuseSetAttrValid.FATTR_CTIME)),
         };
         Ext4Errno r = _volume.SetAttributes(ino, change, out Ext4Inode? updated);
         if (r != Ext4Errno.None)

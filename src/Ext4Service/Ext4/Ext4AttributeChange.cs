@@ -23,6 +23,12 @@ public readonly record struct Ext4AttributeChange
     /// <summary>An explicit ctime; null: now, when anything changed (as notify_change stamps ia_ctime).</summary>
     public (long Seconds, uint Nanoseconds)? Ctime { get; init; }
 
+    /// <summary>
+    /// Atime/Mtime are times the caller chose (ATTR_ATIME_SET / ATTR_MTIME_SET), not "now"
+    /// (utimensat with NULL or UTIME_NOW): an append-only inode takes only the latter.
+    /// </summary>
+    public bool TimesExplicit { get; init; }
+
     /// <summary>Clear S_ISUID, and S_ISGID when group-executable (ATTR_KILL_SUID / ATTR_KILL_SGID, should_remove_suid).</summary>
     public bool KillSuidGid { get; init; }
 }

@@ -67,6 +67,12 @@ public sealed class Ext4Inode
     /// <summary>EXT4_INLINE_DATA_FL: the data lives in i_block and the system.data xattr.</summary>
     public bool HasInlineData => HasFlag(Format.InodeLayout.EXT4_INLINE_DATA_FL);
 
+    /// <summary>EXT4_IMMUTABLE_FL (chattr +i).</summary>
+    public bool IsImmutable => HasFlag(Format.InodeLayout.EXT4_IMMUTABLE_FL);
+
+    /// <summary>EXT4_APPEND_FL (chattr +a).</summary>
+    public bool IsAppendOnly => HasFlag(Format.InodeLayout.EXT4_APPEND_FL);
+
     /// <summary>EXT4_EA_INODE_FL: the inode holds one xattr value (ea_inode) and has no name.</summary>
     public bool IsXattrValueInode => HasFlag(Format.InodeLayout.EXT4_EA_INODE_FL);
 

@@ -31,10 +31,10 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
-        // ext4_setattr: nothing changes on an immutable inode, and an append-only one keeps its size.
-        if (inode.HasFlag(L.EXT4_IMMUTABLE_FL) || (change.Size is not null && inode.HasFlag(L.EXT4_APPEND_FL)))
+        var denied = MaySetAttributes(inode, change);
+        if (denied != Ext4Errno.None)
         {
-            return Ext4Errno.EPERM;
+            return denied;
         }
 
         var r = InodeRecord.From(this, inode);
@@ -114,6 +114,18 @@ public sealed partial class Ext4Volume
 
         var (cSec, cNs) = change.Ctime ?? (s, ns);
         r.SetCtime(cSec, cNs);
+
+        // ext4_setattr: i_version + 1, except for a size change to the size the file has. An
+        // explicit ctime with at most an mtime is the FUSE writeback cache handing back the times
+        // it owns (fuse_flush_times, after a write, link, unlink, rename or xattr change that
+        // already counted where it happened; utimensat cannot set ctime): no change of its own.
+        bool timesFlush = change.Ctime is not null && change.Atime is null && change.Mode is null && change.Uid is null
+            && change.Gid is null && change.Size is null && !change.KillSuidGid;
+        if (!timesFlush && (change.Size is not long same || same != inode.Size))
+        {
+            r.Version++;
+        }
+
         result = WriteInode(tx, r);
         return Ext4Errno.None;
     }

@@ -52,6 +52,7 @@ public sealed partial class Ext4Volume
 
         r.Mode = mode;
         r.LinksCount = 1;
+        r.Version = 1; // __ext4_new_inode: inode_set_iversion(inode, 1)
         r.Uid = uid;
         r.Gid = gid;
         var (s, ns) = Now();

@@ -42,19 +42,18 @@ public sealed partial class Ext4Volume
     /// <paramref name="newName"/> in <paramref name="newParent"/>, replacing a target unless
     /// <see cref="RenameFlags.NoReplace"/>, or swapping the two with <see cref="RenameFlags.Exchange"/>.
     /// A directory moved to another parent gets its ".." changed and both parents' link counts.
-    /// RENAME_WHITEOUT is not supported (EOPNOTSUPP).
+    /// With <see cref="RenameFlags.Whiteout"/> the source name is left naming a new whiteout inode
+    /// (ext4_whiteout_for_rename: S_IFCHR with mode 0 and device 0:0, owned by
+    /// <paramref name="uid"/>/<paramref name="gid"/> as any inode created in the source directory).
     /// </summary>
-    public Ext4Errno Rename(uint oldParent, ReadOnlySpan<byte> oldName, uint newParent, ReadOnlySpan<byte> newName, RenameFlags flags)
+    public Ext4Errno Rename(uint oldParent, ReadOnlySpan<byte> oldName, uint newParent, ReadOnlySpan<byte> newName, RenameFlags flags,
+        uint uid = 0, uint gid = 0)
     {
+        // do_renameat2: EXCHANGE goes with neither NOREPLACE nor WHITEOUT.
         if ((flags & ~(RenameFlags.NoReplace | RenameFlags.Exchange | RenameFlags.Whiteout)) != 0
-            || (flags & (RenameFlags.NoReplace | RenameFlags.Exchange)) == (RenameFlags.NoReplace | RenameFlags.Exchange))
+            || ((flags & RenameFlags.Exchange) != 0 && (flags & (RenameFlags.NoReplace | RenameFlags.Whiteout)) != 0))
         {
             return Ext4Errno.EINVAL;
-        }
-
-        if ((flags & RenameFlags.Whiteout) != 0)
-        {
-            return Ext4Errno.EOPNOTSUPP;
         }
 
         var err = Precheck(oldName);
@@ -157,14 +156,26 @@ public sealed partial class Ext4Volume
             using var tx = Begin();
             source = ReadInode(src);
             target = dst != 0 ? ReadInode(dst) : null;
+            err = MayRename(oldDir, newDir, source, target, exchange);
+            if (err != Ext4Errno.None)
+            {
+                return err;
+            }
+
             return exchange
                 ? Exchange(tx, oldParent, oldName, newParent, newName, source, target!)
-                : Move(tx, oldParent, oldName, newParent, newName, source, target);
+                : Move(tx, oldParent, oldName, newParent, newName, source, target,
+                    (flags & RenameFlags.Whiteout) != 0 ? new Owner(uid, gid) : null);
         }
     }
 
+    /// <summary>
+    /// Moves <paramref name="source"/> to the new name (replacing <paramref name="target"/>);
+    /// with <paramref name="whiteout"/> the old name then names a new whiteout inode instead of
+    /// being removed (ext4_rename: ext4_setent on the old entry).
+    /// </summary>
     private Ext4Errno Move(Ext4Transaction tx, uint oldParent, ReadOnlySpan<byte> oldName, uint newParent, ReadOnlySpan<byte> newName,
-        Ext4Inode source, Ext4Inode? target)
+        Ext4Inode source, Ext4Inode? target, Owner? whiteout)
     {
         bool sameParent = oldParent == newParent;
         var rights = AllocationRights.Reserved;
@@ -205,6 +216,17 @@ public sealed partial class Ext4Volume
             }
         }
 
+        // The whiteout exists before any entry changes, so that running out of inodes changes nothing.
+        InodeRecord? white = null;
+        if (whiteout is Owner owner)
+        {
+            err = NewWhiteout(tx, oldDir.Record, owner, out white);
+            if (err != Ext4Errno.None)
+            {
+                return err;
+            }
+        }
+
         byte ft = FileTypeOf(source.Mode);
         if (target != null)
         {
@@ -218,12 +240,26 @@ public sealed partial class Ext4Volume
             var add = newEd.Add(newName, source.Number, ft);
             if (add != DirEditResult.Ok)
             {
+                if (white != null)
+                {
+                    white.LinksCount = 0;
+                    FreeInode(tx, white);
+                }
+
                 WriteInode(tx, newDir.Record); // a directory that became indexed before ENOSPC keeps its flag
                 return add == DirEditResult.Exists ? Ext4Errno.EEXIST : Ext4Errno.ENOSPC;
             }
         }
 
-        if (oldEd.Remove(oldName, out uint removed) != DirEditResult.Ok || removed != source.Number)
+        uint removed;
+        if (white != null
+            ? oldEd.Replace(oldName, white.Number, FileTypeOf(white.Mode), out removed) != DirEditResult.Ok
+            : oldEd.Remove(oldName, out removed) != DirEditResult.Ok)
+        {
+            throw new InvalidOperationException("rename source changed under its lock");
+        }
+
+        if (removed != source.Number)
         {
             throw new InvalidOperationException("rename source changed under its lock");
         }
@@ -260,7 +296,10 @@ public sealed partial class Ext4Volume
 
         srcRec.SetCtime(s, ns);
         WriteInode(tx, srcRec);
-        TouchDirectory(tx, oldDir, s, ns);
+
+        // One entry change in each directory: the new name added or set, the old one removed
+        // or set to the whiteout.
+        TouchDirectory(tx, oldDir, s, ns, sameParent ? 2 : 1);
         if (!sameParent)
         {
             TouchDirectory(tx, newDir, s, ns);
@@ -349,7 +388,7 @@ public sealed partial class Ext4Volume
         dstRec.SetCtime(s, ns);
         WriteInode(tx, srcRec);
         WriteInode(tx, dstRec);
-        TouchDirectory(tx, oldDir, s, ns);
+        TouchDirectory(tx, oldDir, s, ns, sameParent ? 2 : 1); // ext4_cross_rename: two ext4_setent
         if (!sameParent)
         {
             TouchDirectory(tx, newDir, s, ns);

@@ -61,6 +61,12 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
+        // xattr_permission: no xattr of an immutable or append-only inode changes.
+        if (IsImmutable(inode) || IsAppendOnly(inode))
+        {
+            return Ext4Errno.EPERM;
+        }
+
         var r = InodeRecord.From(this, inode);
         bool modeChanged = false;
         if (value != null && index is X.EXT4_XATTR_INDEX_POSIX_ACL_ACCESS or X.EXT4_XATTR_INDEX_POSIX_ACL_DEFAULT)
@@ -111,8 +117,10 @@ public sealed partial class Ext4Volume
 
         if (changed || modeChanged)
         {
+            // ext4_xattr_set_handle: ctime and i_version + 1 when something changed.
             var (s, ns) = Now();
             r.SetCtime(s, ns);
+            r.Version++;
             WriteInode(tx, r);
         }
 

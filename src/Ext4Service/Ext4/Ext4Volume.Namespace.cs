@@ -162,6 +162,13 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
+        // vfs_link: may_create in the directory, then no new name for an immutable or append-only inode.
+        var parentInode = ReadInode(parent);
+        if ((parentInode.IsDirectory && MayCreateIn(parentInode) != Ext4Errno.None) || IsImmutable(inode) || IsAppendOnly(inode))
+        {
+            return Ext4Errno.EPERM;
+        }
+
         if (inode.LinksCount >= EXT4_LINK_MAX)
         {
             return Ext4Errno.EMLINK;
@@ -236,6 +243,13 @@ public sealed partial class Ext4Volume
             throw new Ext4CorruptionException($"directory inode {parent}: entry names deleted or EA inode {ino}");
         }
 
+        // may_delete checks the directory and the victim before the victim's type.
+        err = MayDelete(dirInode, child);
+        if (err != Ext4Errno.None)
+        {
+            return err;
+        }
+
         if (directory != child.IsDirectory)
         {
             return directory ? Ext4Errno.ENOTDIR : Ext4Errno.EISDIR;
@@ -306,6 +320,12 @@ public sealed partial class Ext4Volume
         bool isDir = (mode & L.S_IFMT) == L.S_IFDIR;
         var rights = RightsOf(uid, gid);
         using var lockParent = InodeLocks.Acquire(parent, exclusive: true);
+        var parentInode = ReadInode(parent);
+        if (parentInode.IsDirectory && MayCreateIn(parentInode) != Ext4Errno.None)
+        {
+            return Ext4Errno.EPERM;
+        }
+
         using var tx = Begin();
         err = OpenDirectory(tx, parent, rights, out var dir, out var editor);
         if (err != Ext4Errno.None)
@@ -444,11 +464,17 @@ public sealed partial class Ext4Volume
         return Ext4Errno.None;
     }
 
-    /// <summary>The parent's mtime and ctime after an entry change; writes its record (size, links, flags included).</summary>
-    private void TouchDirectory(Ext4Transaction tx, VolumeDirectoryBlocks dir, long s, uint ns)
+    /// <summary>
+    /// The parent's mtime and ctime after <paramref name="entryChanges"/> entry changes (adds,
+    /// removals, or entries pointed at another inode), and i_version + 1 for each, as ext4 does
+    /// (inode_inc_iversion in add_dirent_to_buf, ext4_delete_entry, ext4_setent); writes its
+    /// record (size, links, flags included).
+    /// </summary>
+    private void TouchDirectory(Ext4Transaction tx, VolumeDirectoryBlocks dir, long s, uint ns, int entryChanges = 1)
     {
         dir.Record.SetMtime(s, ns);
         dir.Record.SetCtime(s, ns);
+        dir.Record.Version += (ulong)entryChanges;
         WriteInode(tx, dir.Record);
     }
 

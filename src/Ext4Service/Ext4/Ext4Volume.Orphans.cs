@@ -43,6 +43,12 @@ public sealed partial class Ext4Volume
             return Ext4Errno.ENOENT;
         }
 
+        // vfs_tmpfile: MAY_WRITE on the directory.
+        if (MayCreateIn(parent) != Ext4Errno.None)
+        {
+            return Ext4Errno.EPERM;
+        }
+
         var err = NewInode(tx, InodeRecord.From(this, parent), mode, uid, gid, out var r);
         if (err != Ext4Errno.None)
         {

@@ -16,20 +16,17 @@ public sealed partial class Ext4Volume
     public const uint EXT4_FL_XFLAG_VISIBLE = 0x200000F8;
 
     /// <summary>
-    /// Flags whose change needs work this engine does not do: extent migration, casefolding, DAX;
-    /// and IMMUTABLE/APPEND, which only mean something if every operation enforces them — the kernel's
-    /// VFS does that for ext4 from i_flags, but FUSE does not carry them, and the engine enforces
-    /// them for data and attribute changes only (not yet for unlink, rename, link and creation).
+    /// Flags whose change needs work this engine does not do: extent migration, casefolding, DAX.
+    /// IMMUTABLE and APPEND are enforced by the engine itself (Ext4Volume.InodeProtection.cs).
     /// </summary>
-    private const uint UnchangeableHere = L.EXT4_EXTENTS_FL | L.EXT4_CASEFOLD_FL | 0x02000000 /* EXT4_DAX_FL */
-        | L.EXT4_IMMUTABLE_FL | L.EXT4_APPEND_FL;
+    private const uint UnchangeableHere = L.EXT4_EXTENTS_FL | L.EXT4_CASEFOLD_FL | 0x02000000 /* EXT4_DAX_FL */;
 
     /// <summary>
     /// Sets the user-settable flags of <paramref name="ino"/>: the bits of <paramref name="reach"/>
     /// (EXT4_FL_USER_MODIFIABLE for FS_IOC_SETFLAGS, EXT4_FL_XFLAG_VISIBLE for FS_IOC_FSSETXATTR)
     /// take their values from <paramref name="flags"/> after ext4_mask_flags for the file type;
-    /// the others stay. EOPNOTSUPP for a change of EXTENTS, CASEFOLD, DAX, IMMUTABLE or APPEND (see
-    /// <see cref="UnchangeableHere"/>).
+    /// the others stay. EOPNOTSUPP for a change of EXTENTS, CASEFOLD or DAX (see
+    /// <see cref="UnchangeableHere"/>); EPERM for another change to an inode that stays immutable.
     /// ctime changes.
     /// </summary>
     public Ext4Errno SetUserFlags(uint ino, uint flags, uint reach, out Ext4Inode? result)
@@ -50,10 +47,17 @@ public sealed partial class Ext4Volume
             return Ext4Errno.EOPNOTSUPP;
         }
 
+        var denied = MayChangeFlags(inode.Flags, next);
+        if (denied != Ext4Errno.None)
+        {
+            return denied;
+        }
+
         var r = InodeRecord.From(this, inode);
         r.Flags = next;
         var (s, ns) = Now();
         r.SetCtime(s, ns);
+        r.Version++; // ext4_ioctl_setflags: inode_inc_iversion
         result = WriteInode(tx, r);
         return Ext4Errno.None;
     }

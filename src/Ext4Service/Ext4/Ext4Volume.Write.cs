@@ -36,7 +36,17 @@ public sealed partial class Ext4Volume
         using var held = InodeLocks.Acquire(ino, exclusive: true);
         using var tx = Begin();
         var rights = RightsOf(callerUid, callerGid);
-        var err = OpenRegular(tx, ino, rights, out var r, out bool converted);
+        var before = ReadInode(ino);
+        if (IsAppendOnly(before) && before.IsRegular)
+        {
+            var denied = AppendOnlyWriteKeepsData(before, before.Size, offset, data);
+            if (denied != Ext4Errno.None)
+            {
+                return denied;
+            }
+        }
+
+        var err = OpenRegular(tx, ino, rights, out var r, out bool converted, appendOnlyAllowed: true);
         if (err != Ext4Errno.None)
         {
             return err;
@@ -45,9 +55,13 @@ public sealed partial class Ext4Volume
         err = FileData.Write(tx, r, offset, data, rights, out written);
         if (written > 0 || converted)
         {
+            // i_version + 1 per write request: the kernel bumps it when a write changes the
+            // coarse-clock mtime (inode_update_timestamps), which depends on timing; one per
+            // request keeps its contract (it grows whenever the data changes).
             var (s, ns) = Now();
             r.SetMtime(s, ns);
             r.SetCtime(s, ns);
+            r.Version++;
             WriteInode(tx, r);
         }
 
@@ -87,6 +101,7 @@ public sealed partial class Ext4Volume
             var (s, ns) = Now();
             r.SetMtime(s, ns);
             r.SetCtime(s, ns);
+            r.Version++; // ext4_setattr: a size change
         }
 
         if (err == Ext4Errno.None || converted)
@@ -112,7 +127,8 @@ public sealed partial class Ext4Volume
         using var held = InodeLocks.Acquire(ino, exclusive: true);
         using var tx = Begin();
         var rights = RightsOf(callerUid, callerGid);
-        var err = OpenRegular(tx, ino, rights, out var r, out bool converted);
+        // vfs_fallocate: an append-only file takes only modes that add blocks (0, KEEP_SIZE).
+        var err = OpenRegular(tx, ino, rights, out var r, out bool converted, appendOnlyAllowed: (mode & ~FileData.FALLOC_FL_KEEP_SIZE) == 0);
         if (err != Ext4Errno.None)
         {
             return err;
@@ -124,6 +140,7 @@ public sealed partial class Ext4Volume
             var (s, ns) = Now();
             r.SetMtime(s, ns);
             r.SetCtime(s, ns);
+            r.Version++; // as a write: ext4_fallocate's timestamp update
         }
 
         if (changed || converted)
@@ -153,7 +170,8 @@ public sealed partial class Ext4Volume
     /// An inline-data file is converted to a block-mapped one first (in the record; the caller
     /// writes it when the operation succeeds).
     /// </summary>
-    private Ext4Errno OpenRegular(Ext4Transaction tx, uint ino, AllocationRights rights, out InodeRecord record, out bool converted)
+    private Ext4Errno OpenRegular(Ext4Transaction tx, uint ino, AllocationRights rights, out InodeRecord record, out bool converted,
+        bool appendOnlyAllowed = false)
     {
         record = null!;
         converted = false;
@@ -168,11 +186,10 @@ public sealed partial class Ext4Volume
             return Ext4Errno.EINVAL;
         }
 
-        // The kernel's VFS refuses data changes to immutable and append-only files from i_flags
-        // (append-only allows O_APPEND writes; FUSE does not tell them apart, so all are refused).
-        if (inode.HasFlag(Format.InodeLayout.EXT4_IMMUTABLE_FL) || inode.HasFlag(Format.InodeLayout.EXT4_APPEND_FL))
+        var denied = MayChangeData(inode, appendOnlyAllowed);
+        if (denied != Ext4Errno.None)
         {
-            return Ext4Errno.EPERM;
+            return denied;
         }
 
         record = InodeRecord.From(this, inode);

@@ -67,6 +67,12 @@ public sealed partial class Ext4Volume : IDisposable
     /// <summary>s_uuid, byte order as blkid prints it (RFC 4122 big-endian fields).</summary>
     public Guid Uuid => new(Sb.s_uuid, bigEndian: true);
 
+    /// <summary>
+    /// Timestamp granularity in ns, as the kernel's ext4 sets s_time_gran: 1e9 for 128-byte
+    /// inodes (no *_extra fields, whole seconds), 1 otherwise.
+    /// </summary>
+    public uint TimestampGranularityNs => InodeSize == InodeLayout.GoodOldInodeSize ? 1_000_000_000U : 1U;
+
     /// <summary>Non-fatal findings of Open (forced read-only and why).</summary>
     public IReadOnlyList<string> Warnings => _warnings;
 

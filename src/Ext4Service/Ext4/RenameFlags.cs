@@ -12,6 +12,6 @@ public enum RenameFlags
     /// <summary>RENAME_EXCHANGE: swap source and target (both must exist).</summary>
     Exchange = 2,
 
-    /// <summary>RENAME_WHITEOUT: leave a whiteout at the source (not supported).</summary>
+    /// <summary>RENAME_WHITEOUT: leave a whiteout (a character device 0:0, mode 0) at the source name.</summary>
     Whiteout = 4,
 }

@@ -143,7 +143,9 @@ internal sealed class MountService
             EntryTimeout = TimeSpan.FromHours(1),
             AttrTimeout = TimeSpan.FromHours(1),
             MaxPages = 256,
-            TimeGranularityNs = 1,
+            // The kernel truncates utimes and its own stamps to this before they reach the cache
+            // it owns under the writeback cache (regular files' mtime, ctime).
+            TimeGranularityNs = volume.TimestampGranularityNs,
         }, _logger);
 
         // READY goes out once the kernel's FUSE_INIT has been answered; the helper's mount(2)

@@ -7,7 +7,9 @@ namespace Safemount.EndToEnd.Tests.Differential;
 /// Seeded differential test of the write path with the kernel as oracle: per seed, one fresh image
 /// of the seed's layout is copied twice; difftest-populate.py runs the same random workload
 /// through a kernel rw mount of one copy and through a `mount -t safe.ext4 -o rw` mount of the
-/// other. Both images must then be `e2fsck -fn` clean, the kernel must read back from the
+/// other, in <see cref="Batches"/> batches of steps, and the two mounted trees must be the same
+/// after every batch (the test names the first batch that differs). Both images must then be
+/// `e2fsck -fn` clean, the kernel must read back from the
 /// safe.ext4-written image exactly the tree it wrote itself (up to what legitimately differs
 /// between two writers: inode numbers, ctime, btime, i_generation and allocation-dependent block
 /// counts), and safe.ext4 must read its own image exactly as the kernel reads it. Layouts the
@@ -19,6 +21,9 @@ namespace Safemount.EndToEnd.Tests.Differential;
 public sealed class DifferentialWriteTests
 {
     public const string Variable = "SAFEMOUNT_DIFFW_SEEDS";
+
+    /// <summary>How many batches a seed's workload (200..600 steps) is cut into; both trees are compared after each.</summary>
+    public const int Batches = 8;
 
     /// <summary>
     /// Every compared layout once (seed % 12 picks the layout). Not compared: 6 (bigalloc, served
@@ -37,6 +42,9 @@ public sealed class DifferentialWriteTests
     /// what it holds. Its entries (readdir hash, count) stay compared.
     /// </summary>
     private static readonly Regex IndexedDirectorySize = new(@" size=\d+(?=.* flags=[0-9a-f]*[13579bdf][0-9a-f]{3}\b)", RegexOptions.Compiled);
+
+    /// <summary>mtime in ns.</summary>
+    private static readonly Regex Mtime = new(@" mtime=(?<ns>-?\d+)", RegexOptions.Compiled);
 
     /// <summary>atime and mtime in ns.</summary>
     private static readonly Regex Times = new(@" (?<f>mtime|atime)=(?<ns>-?\d+)", RegexOptions.Compiled);
@@ -84,15 +92,35 @@ public sealed class DifferentialWriteTests
         }
 
         File.Copy(kernelImage, safeImage);
+        long liveMaxSeconds = MaxTimestampSeconds(kernelImage);
         string output = Path.Combine(dir, "out");
         long runStart = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() - 5) * 1_000_000_000L;
         using (var activator = new SocketActivator(dir))
         {
             r = Command.Run("unshare",
                 ["-m", "--propagation", "private", Path.Combine(TestEnvironment.ScriptsDir, "write-compare.sh"),
-                 kernelImage, safeImage, output, Mounts.HelperDir(dir), seed.ToString()],
+                 kernelImage, safeImage, output, Mounts.HelperDir(dir), seed.ToString(), Batches.ToString()],
                 TimeSpan.FromMinutes(10), activator.HelperEnvironment);
-            Assert.That(r.ExitCode, Is.Zero, $"seed {seed} (layout {layout.Name}): write-compare.sh: {r}\nservice log:\n{activator.Log}");
+            string serviceLog = activator.Log;
+            long batchesEnd = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5) * 1_000_000_000L;
+            string batchLog = File.Exists(Path.Combine(output, "batches.txt")) ? File.ReadAllText(Path.Combine(output, "batches.txt")) : "(no batches.txt)";
+
+            // The first batch after which the mounted trees differ fails the test, even if a later
+            // batch then failed outright (a divergence usually explains the failure).
+            for (int batch = 0; batch < Batches; batch++)
+            {
+                string k = Path.Combine(output, $"batch-{batch:D2}-kernel.txt"), s = Path.Combine(output, $"batch-{batch:D2}-safe.txt");
+                if (!File.Exists(k) || !File.Exists(s))
+                {
+                    break;
+                }
+
+                File.WriteAllLines(s, ClampRegularFileMtimes(File.ReadAllLines(s), liveMaxSeconds));
+                AssertSameTrees(k, s, runStart, batchesEnd, $"seed {seed} (layout {layout.Name}): the mounted trees differ after batch {batch + 1} of {Batches} (batches.txt:\n{batchLog})");
+            }
+
+            Assert.That(r.ExitCode, Is.Zero, $"seed {seed} (layout {layout.Name}): write-compare.sh: {r}\nbatches.txt:\n{batchLog}\nservice log:\n{serviceLog}");
+            Assert.That(batchLog.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(Batches), "every batch ran and was compared");
             activator.AssertServicesExit(TimeSpan.FromSeconds(15));
         }
 
@@ -103,21 +131,65 @@ public sealed class DifferentialWriteTests
         TestImages.AssertClean(kernelImage);
         TreeDump.AssertSame(Path.Combine(output, "safe-written.txt"), Path.Combine(output, "safe-written-safe-read.txt"));
         long runEnd = (DateTimeOffset.UtcNow.ToUnixTimeSeconds() + 5) * 1_000_000_000L;
-        string kernelTree = Normalize(Path.Combine(output, "kernel-written.txt"), runStart, runEnd);
-        string safeTree = Normalize(Path.Combine(output, "safe-written.txt"), runStart, runEnd);
-
-        // Reads update atime in the kernel (relatime) but not through FUSE: the kernel never tells
-        // the server about atime, and cached reads never reach it. An atime the kernel stamped
-        // during the run is therefore not compared.
-        kernelTree = ForgiveReadAtime(kernelTree, ref safeTree);
-        File.WriteAllText(Path.Combine(output, "kernel-written.norm"), kernelTree);
-        File.WriteAllText(Path.Combine(output, "safe-written.norm"), safeTree);
-        TreeDump.AssertSame(Path.Combine(output, "kernel-written.norm"), Path.Combine(output, "safe-written.norm"));
+        AssertSameTrees(Path.Combine(output, "kernel-written.txt"), Path.Combine(output, "safe-written.txt"), runStart, runEnd,
+            $"seed {seed} (layout {layout.Name}): the kernel reads back different trees from the two images");
         if (Environment.GetEnvironmentVariable("SAFEMOUNT_DIFF_KEEP") != "1")
         {
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    /// <summary>
+    /// Compares two dumps up to what two correct writers may disagree on: writes the normalized
+    /// dumps next to them (*.norm) and compares those.
+    /// </summary>
+    private static void AssertSameTrees(string kernelDump, string safeDump, long runStartNs, long runEndNs, string what)
+    {
+        string kernelTree = Normalize(kernelDump, runStartNs, runEndNs);
+        string safeTree = Normalize(safeDump, runStartNs, runEndNs);
+
+        // Reads update atime in the kernel (relatime) but not through FUSE: the kernel never tells
+        // the server about atime, and cached reads never reach it. An atime the kernel stamped
+        // during the run is therefore not compared.
+        kernelTree = ForgiveReadAtime(kernelTree, ref safeTree);
+        string kernelNorm = Path.ChangeExtension(kernelDump, ".norm"), safeNorm = Path.ChangeExtension(safeDump, ".norm");
+        File.WriteAllText(kernelNorm, kernelTree);
+        File.WriteAllText(safeNorm, safeTree);
+        TreeDump.AssertSame(kernelNorm, safeNorm, what);
+    }
+
+    /// <summary>
+    /// The kernel's ext4 s_time_max: S32_MAX for 128-byte inodes (no *_extra fields), else
+    /// EXT4_EXTRA_TIMESTAMP_MAX (2^34 - 1 + S32_MIN, fs/ext4/ext4.h). s_inode_size is the u16 at
+    /// superblock offset 0x58.
+    /// </summary>
+    private static long MaxTimestampSeconds(string image)
+    {
+        using FileStream f = File.OpenRead(image);
+        byte[] sizeField = new byte[2];
+        f.Position = 1024 + 0x58;
+        f.ReadExactly(sizeField);
+        return BitConverter.ToUInt16(sizeField) == 128 ? int.MaxValue : (1L << 34) - 1 + int.MinValue;
+    }
+
+    /// <summary>
+    /// Under the writeback cache the kernel's FUSE layer owns a regular file's mtime: it keeps the
+    /// time utimensat gave, truncated by the VFS's timestamp_truncate to the FUSE superblock's
+    /// range (time64, as FUSE_INIT carries only a granularity), where ext4 clamps to
+    /// [S32_MIN, s_time_max] and drops the ns at either end. The service stores ext4's value (the
+    /// final kernel read-back of the image compares it), but the mounted tree shows the unclamped
+    /// one until the inode leaves the cache: this applies ext4's clamp to the safe.ext4 mount's
+    /// regular-file mtimes before the per-batch comparison.
+    /// </summary>
+    private static IEnumerable<string> ClampRegularFileMtimes(string[] lines, long maxSeconds) =>
+        lines.Select(l => !l.Contains(" mode=100", StringComparison.Ordinal) ? l : Mtime.Replace(l, m =>
+        {
+            Int128 ns = Int128.Parse(m.Groups["ns"].Value, System.Globalization.CultureInfo.InvariantCulture);
+            Int128 seconds = ns >= 0 ? ns / 1_000_000_000 : ((ns + 1) / 1_000_000_000) - 1;
+            Int128 clamped = seconds <= int.MinValue ? (Int128)int.MinValue * 1_000_000_000
+                : seconds >= maxSeconds ? (Int128)maxSeconds * 1_000_000_000 : ns;
+            return $" mtime={clamped}";
+        }));
 
     /// <summary>Where the kernel's line says atime=now and ours another value, both become atime=read.</summary>
     private static string ForgiveReadAtime(string kernelTree, ref string safeTree)

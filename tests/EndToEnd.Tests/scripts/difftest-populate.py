@@ -23,6 +23,14 @@ Usage:
   difftest-populate.py populate DIR SEED [-v]
                                           populate DIR (on a kernel ext4 mount of that layout);
                                           -v prints every operation
+  difftest-populate.py lockstep KDIR SDIR LINKROOT SEED BATCHES OUTDIR
+                                          run the seed's workload on KDIR (the kernel's mount)
+                                          and SDIR (safe.ext4's) in BATCHES batches of steps;
+                                          after each batch both trees are dumped (treedump.py)
+                                          to OUTDIR/batch-NN-kernel.txt and -safe.txt; absolute
+                                          symlink targets into the mount name LINKROOT on both;
+                                          summaries go to OUTDIR/populate-{kernel,safe}.txt and
+                                          the batch that ended each side to OUTDIR/batches.txt
 """
 import ctypes
 import errno
@@ -32,6 +40,7 @@ import random
 import socket
 import stat
 import struct
+import subprocess
 import sys
 from collections import Counter
 
@@ -78,6 +87,16 @@ def fallocate(fd, mode, offset, length):
         raise OSError(e, os.strerror(e))
 
 
+def syncfs(path):
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if libc.syncfs(fd) != 0:
+            e = ctypes.get_errno()
+            raise OSError(e, os.strerror(e), path)
+    finally:
+        os.close(fd)
+
+
 def parse_size(s):
     units = {"K": 1 << 10, "M": MiB, "G": GiB}
     return int(s[:-1]) * units[s[-1]] if s[-1] in units else int(s)
@@ -87,8 +106,12 @@ class Workload:
     """The model of the tree the script has built: every path (bytes, relative to the root) with
     its kind: 'd' directory, 'f' regular file, 'l' symlink, 'n' device/fifo/socket."""
 
-    def __init__(self, root, seed, verbose):
+    def __init__(self, root, seed, verbose, link_root=None):
         self.root = os.fsencode(root)
+        # Where absolute symlink targets into the mount point: the mount point itself, or one
+        # name shared by two mounts written in lockstep (their targets must be equal strings).
+        self.link_root = os.fsencode(link_root) if link_root is not None else self.root
+        self.seed = seed
         self.rng = random.Random(seed)
         self.verbose = verbose
         layout = LAYOUTS[seed % len(LAYOUTS)]
@@ -320,7 +343,8 @@ class Workload:
             dest = self.rng.choice(others) if others else b"x"
             target = os.path.relpath(dest, parent or b".")  # relative to an existing node
         else:
-            target = self.p(self.pick("f") or b"")  # absolute into the mount
+            dest = self.pick("f")  # absolute into the mount
+            target = os.path.join(self.link_root, dest) if dest else self.link_root
         if not target:
             target = b"t"
         os.symlink(target, self.p(rel))
@@ -574,6 +598,13 @@ class Workload:
     # ----- driver --------------------------------------------------------------------------
 
     def run(self):
+        for _ in self.run_batches(1):
+            pass
+
+    def run_batches(self, count):
+        """Generator: the whole workload as COUNT batches of consecutive steps (the last batch
+        also stamps the final times), yielding the batch's index and its last step after each.
+        Batch boundaries draw nothing from the rng: every COUNT performs the same sequence."""
         ops = [
             (self.op_mkdir, 12), (self.op_create, 22), (self.op_sparse, 3), (self.op_append, 5),
             (self.op_truncate, 5), (self.op_fallocate, 6), (self.op_hardlink, 5), (self.op_symlink, 8),
@@ -585,16 +616,22 @@ class Workload:
         weights = [w for _, w in ops]
         steps = self.rng.randint(200, 600)
         bigdir_at = {self.rng.randrange(steps) for _ in range(self.rng.choice([0, 1, 1, 2]))}
-        for i in range(steps):
-            if i in bigdir_at:
-                self.apply(self.op_bigdir)
-            self.apply(self.rng.choices(funcs, weights)[0])
-        # Finally stamp times on a share of the nodes, so that the odd times survive the later
-        # operations that would have touched them.
-        for rel in sorted(self.nodes):
-            if self.rng.random() < 0.3:
-                self.apply(lambda r=rel: os.utime(self.p(r), ns=(self.random_time_ns(), self.random_time_ns()),
-                                                  follow_symlinks=False), "final-utime")
+        i = 0
+        for batch in range(count):
+            end = steps * (batch + 1) // count
+            while i < end:
+                if i in bigdir_at:
+                    self.apply(self.op_bigdir)
+                self.apply(self.rng.choices(funcs, weights)[0])
+                i += 1
+            if batch == count - 1:
+                # Finally stamp times on a share of the nodes, so that the odd times survive the
+                # later operations that would have touched them.
+                for rel in sorted(self.nodes):
+                    if self.rng.random() < 0.3:
+                        self.apply(lambda r=rel: os.utime(self.p(r), ns=(self.random_time_ns(), self.random_time_ns()),
+                                                          follow_symlinks=False), "final-utime")
+            yield batch, end
 
     def apply(self, fn, name=None):
         name = name or fn.__name__[3:]
@@ -605,6 +642,46 @@ class Workload:
             if e.errno not in EXPECTED_ERRNOS:
                 raise
             self.skipped[name + ":" + errno.errorcode[e.errno]] += 1
+
+
+def summary(w):
+    kinds = Counter(w.nodes.values())
+    return "\n".join([
+        "seed %d layout %s: %d nodes (%s); budget left %d bytes" %
+        (w.seed, w.layout, len(w.nodes), ", ".join("%s=%d" % kv for kv in sorted(kinds.items())), w.budget),
+        "done: " + ", ".join("%s=%d" % kv for kv in sorted(w.done.items())),
+        "skipped: " + (", ".join("%s=%d" % kv for kv in sorted(w.skipped.items())) or "none")])
+
+
+def lockstep(kdir, sdir, link_root, seed, count, outdir):
+    """One workload per mount, same seed, advanced batch by batch; both trees are dumped after
+    every batch. A side whose operation fails unexpectedly ends the run (exit 1) after the dumps
+    of the batches both completed; batches.txt names the batch and the error."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    sides = [("kernel", Workload(kdir, seed, False, link_root)), ("safe", Workload(sdir, seed, False, link_root))]
+    runs = [w.run_batches(count) for _, w in sides]
+    status = 0
+    with open(os.path.join(outdir, "batches.txt"), "w") as log:
+        for batch in range(count):
+            try:
+                ends = [next(r) for r in runs]
+            except OSError as e:
+                print("batch %d: %s" % (batch, e), file=log)
+                status = 1
+                break
+            print("batch %d: steps up to %d" % (batch, ends[0][1]), file=log, flush=True)
+            # Dirty page cache first: the kernel's own SEEK_DATA misses unwritten-back data of
+            # block-mapped (non-extent) files, and the sparse hash trusts SEEK_DATA.
+            for _, w in sides:
+                syncfs(w.root)
+            for (name, w) in sides:
+                with open(os.path.join(outdir, "batch-%02d-%s.txt" % (batch, name)), "wb") as f:
+                    subprocess.run([sys.executable, os.path.join(here, "treedump.py"), os.fsdecode(w.root), "--sparse-hash"],
+                                   stdout=f, check=True)
+    for name, w in sides:
+        with open(os.path.join(outdir, "populate-%s.txt" % name), "w") as f:
+            print(summary(w), file=f)
+    return status
 
 
 def main(argv):
@@ -621,12 +698,10 @@ def main(argv):
         seed = int(argv[3])
         w = Workload(argv[2], seed, "-v" in argv[4:])
         w.run()
-        kinds = Counter(w.nodes.values())
-        print("seed %d layout %s: %d nodes (%s); budget left %d bytes" %
-              (seed, w.layout, len(w.nodes), ", ".join("%s=%d" % kv for kv in sorted(kinds.items())), w.budget))
-        print("done: " + ", ".join("%s=%d" % kv for kv in sorted(w.done.items())))
-        print("skipped: " + (", ".join("%s=%d" % kv for kv in sorted(w.skipped.items())) or "none"))
+        print(summary(w))
         return 0
+    if len(argv) == 8 and argv[1] == "lockstep":
+        return lockstep(argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]), argv[7])
     print(__doc__, file=sys.stderr)
     return 2
 

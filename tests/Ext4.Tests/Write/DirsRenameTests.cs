@@ -86,4 +86,49 @@ public class DirsRenameTests
         }.Order(StringComparer.Ordinal)));
         _ = layout;
     }
+
+    /// <summary>RENAME_WHITEOUT: the source name names a new character device 0:0 with mode 0 owned by the caller; EINVAL with EXCHANGE.</summary>
+    [TestCaseSource(typeof(DirsVolumeTests), nameof(DirsVolumeTests.Layouts))]
+    public void RenameWhiteoutLeavesAWhiteout(string layout, string[] mkfs)
+    {
+        if (!DirsKernel.IsRoot)
+        {
+            Assert.Ignore("needs root to mount");
+        }
+
+        using var image = Build(mkfs);
+        using (var opened = image.OpenWritable())
+        {
+            var v = opened.Volume;
+            const uint root = InodeLayout.EXT4_ROOT_INO;
+            Assert.That(v.Mkdir(root, "a"u8, 0x1ED, 0, 0, out var a), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Mkdir(root, "b"u8, 0x1ED, 0, 0, out var b), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Create(a!.Number, "f"u8, 0x1A4, 0, 0, out var f), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Mkdir(a.Number, "d"u8, 0x1ED, 0, 0, out var d), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Create(b!.Number, "victim"u8, 0x1A4, 0, 0, out var victim), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Rename(a.Number, "f"u8, b.Number, "f"u8, RenameFlags.Whiteout | RenameFlags.Exchange), Is.EqualTo(Ext4Errno.EINVAL));
+            Assert.That(v.Rename(a.Number, "f"u8, b.Number, "victim"u8, RenameFlags.Whiteout, 1000, 1001), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.ReadInode(victim!.Number).LinksCount, Is.Zero, "the replaced inode is freed");
+            Assert.That(v.Rename(a.Number, "d"u8, b.Number, "d"u8, RenameFlags.Whiteout | RenameFlags.NoReplace), Is.EqualTo(Ext4Errno.None));
+            Assert.That(v.Lookup(v.ReadInode(d!.Number), ".."u8), Is.EqualTo(b.Number));
+            Assert.That((v.ReadInode(a.Number).LinksCount, v.ReadInode(b.Number).LinksCount), Is.EqualTo(((ushort)2, (ushort)3)));
+            var white = v.ReadInode(v.Lookup(v.ReadInode(a.Number), "f"u8));
+            Assert.That((white.Mode, white.RdevMajor, white.RdevMinor, white.Uid, white.Gid, white.LinksCount),
+                Is.EqualTo(((ushort)0x2000, 0u, 0u, 1000u, 1001u, (ushort)1)));
+            Assert.That(v.Lookup(v.ReadInode(b.Number), "victim"u8), Is.EqualTo(f!.Number));
+        }
+
+        AssertClean(image);
+        var tree = KernelTree(image).Where(l => l.StartsWith('a') || l.StartsWith('b')).Select(l => l[..l.LastIndexOf('|')]).Select(l => l[..l.LastIndexOf(' ')]).ToList();
+        Assert.That(tree, Is.EqualTo(new[]
+        {
+            "a/d|c 1 0",
+            "a/f|c 1 0",
+            "a|d 2 755",
+            "b/d|d 2 755",
+            "b/victim|f 1 644",
+            "b|d 3 755",
+        }));
+        _ = layout;
+    }
 }
