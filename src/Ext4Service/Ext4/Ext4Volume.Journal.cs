@@ -31,18 +31,6 @@ public sealed partial class Ext4Volume
     /// <summary>True when this read-write volume journals its metadata.</summary>
     public bool IsJournaled => _journal is not null;
 
-    /// <summary>Committed transactions whose blocks are not yet written home (diagnostics and tests).</summary>
-    internal int JournalPendingCount
-    {
-        get
-        {
-            lock (_syncLock)
-            {
-                return _journal?.PendingCount ?? 0;
-            }
-        }
-    }
-
     /// <summary>
     /// True when an allocation that failed with ENOSPC may succeed after a <see cref="Sync"/>:
     /// blocks freed by a transaction that has not committed yet are waiting (the kernel's

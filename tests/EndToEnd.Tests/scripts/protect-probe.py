@@ -14,13 +14,14 @@ cache and fail at writeback).
 Usage: protect-probe.py ROOT
 """
 import ctypes
-import errno
 import fcntl
 import hashlib
 import os
 import stat
 import struct
 import sys
+
+from probe_common import USER, as_user, report
 
 FS_IOC_GETFLAGS = 0x80086601
 FS_IOC_SETFLAGS = 0x40086602
@@ -30,7 +31,6 @@ FS_NODUMP_FL = 0x40
 FALLOC_FL_KEEP_SIZE = 0x01
 FALLOC_FL_PUNCH_HOLE = 0x02
 FALLOC_FL_ZERO_RANGE = 0x10
-USER = 1000
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.fallocate.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64]
@@ -60,38 +60,6 @@ def fallocate(fd, mode, off, length):
     if libc.fallocate(fd, mode, off, length) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
-
-
-def report(name, fn):
-    try:
-        fn()
-        print("%s: OK" % name)
-    except OSError as e:
-        print("%s: %s" % (name, errno.errorcode.get(e.errno, e.errno)))
-
-
-def as_user(fn):
-    """Runs FN in a child with uid/gid USER (no capabilities); raises its errno here."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        code = 0
-        try:
-            os.setgroups([])
-            os.setgid(USER)
-            os.setuid(USER)
-            fn()
-        except OSError as e:
-            code = e.errno
-        os.write(w, struct.pack("<i", code))
-        os._exit(0)
-    os.close(w)
-    code = struct.unpack("<i", os.read(r, 4))[0]
-    os.close(r)
-    os.waitpid(pid, 0)
-    if code:
-        raise OSError(code, os.strerror(code))
 
 
 def write_file(path, data, mode=0o644):

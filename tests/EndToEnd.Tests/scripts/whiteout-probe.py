@@ -9,18 +9,18 @@ the outputs must be equal.
 Usage: whiteout-probe.py ROOT
 """
 import ctypes
-import errno
 import hashlib
 import os
 import stat
 import struct
 import sys
 
+from probe_common import USER, as_user, report
+
 AT_FDCWD = -100
 RENAME_NOREPLACE = 1
 RENAME_EXCHANGE = 2
 RENAME_WHITEOUT = 4
-USER = 1000
 
 libc = ctypes.CDLL(None, use_errno=True)
 libc.renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
@@ -30,38 +30,6 @@ def renameat2(src, dst, flags):
     if libc.renameat2(AT_FDCWD, os.fsencode(src), AT_FDCWD, os.fsencode(dst), flags) != 0:
         e = ctypes.get_errno()
         raise OSError(e, os.strerror(e))
-
-
-def report(name, fn):
-    try:
-        fn()
-        print("%s: OK" % name)
-    except OSError as e:
-        print("%s: %s" % (name, errno.errorcode.get(e.errno, e.errno)))
-
-
-def as_user(fn):
-    """Runs FN in a child with uid/gid USER (no capabilities, so no CAP_MKNOD); raises its errno here."""
-    r, w = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        os.close(r)
-        code = 0
-        try:
-            os.setgroups([])
-            os.setgid(USER)
-            os.setuid(USER)
-            fn()
-        except OSError as e:
-            code = e.errno
-        os.write(w, struct.pack("<i", code))
-        os._exit(0)
-    os.close(w)
-    code = struct.unpack("<i", os.read(r, 4))[0]
-    os.close(r)
-    os.waitpid(pid, 0)
-    if code:
-        raise OSError(code, os.strerror(code))
 
 
 def write_file(path, data):

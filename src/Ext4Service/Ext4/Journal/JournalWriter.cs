@@ -51,7 +51,6 @@ internal sealed partial class JournalWriter
 
     private uint _head;         // next log block to write
     private uint _used;         // log blocks between tail and head
-    private uint _tailSequence; // first transaction in the live log
     private uint _nextTid;      // transaction the next commit writes
     private bool _started;
 
@@ -69,7 +68,6 @@ internal sealed partial class JournalWriter
         _csumSeed = jsb.CsumSeed;
         _head = _first;
         _nextTid = jsb.s_sequence;
-        _tailSequence = _nextTid;
     }
 
     /// <summary>Blocks of the ring.</summary>
@@ -141,7 +139,6 @@ internal sealed partial class JournalWriter
             var scan = new JournalRecovery(jsb, file, sb.s_blocks_count);
             scan.ScanOnly();
             writer._nextTid = scan.EndTransaction + 1;
-            writer._tailSequence = writer._nextTid;
             writer.Discarded = $"transactions {jsb.s_sequence}..{scan.EndTransaction - 1}";
         }
 
@@ -278,7 +275,6 @@ internal sealed partial class JournalWriter
         _pending.Clear();
         _logged.Clear();
         _used = 0;
-        _tailSequence = _nextTid;
         foreach (var (block, data) in home)
         {
             cleaned(block, data);
