@@ -109,7 +109,7 @@ public sealed class RealSystemdTests
                 Assert.That(Get("c-transient"), Is.EqualTo("yes"), "systemctl show -P Transient");
                 AssertConfined("c", Get);
                 Assert.That(int.Parse(Get("c-props-compared"), CultureInfo.InvariantCulture), Is.GreaterThanOrEqualTo(50), "settings of the template compared with systemctl show");
-                Assert.That(Get("c-props-differing"), Is.EqualTo("0"), "settings where the transient unit differs from the template (see the diff in the console log) " + context);
+                Assert.That(Get("c-props-differing"), Is.EqualTo("0"), "settings where the transient unit differs from the template (< template, > transient): " + Get("c-props-diff") + " " + context);
                 Assert.That(Get("c-umount-exit"), Is.EqualTo("0"));
                 Assert.That(Get("c-mounted-after-stop"), Is.EqualTo("0"));
                 Assert.That(Get("c-instances-after-stop"), Is.EqualTo("0"), "transient unit left after umount");

@@ -135,12 +135,21 @@ transient=$(systemctl list-units --plain --no-legend --state=active 'safemount-e
 rec c-transient "$(systemctl show -P Transient "$transient")"
 template=/etc/systemd/system/safemount-ext4@.service
 props=$(grep -E '^[A-Za-z]+=' "$template" | cut -d= -f1 | grep -vxE 'Description|ExecStart|StandardInput' | sort -u | sed 's/^/-p /' | tr '\n' ' ')
-# shellcheck disable=SC2086
-systemctl show $props "$transient" | sort > /tmp/c-transient.props
-# shellcheck disable=SC2086
-systemctl show $props safemount-ext4@probe.service | sort > /tmp/c-template.props
+# List values are sets (SystemCallFilter=, CapabilityBoundingSet=, RestrictAddressFamilies=, ...):
+# their words are compared sorted, so only content counts, not the order systemctl prints. The
+# differing lines go into the results (c-props-diff) so a failure names them.
+props_of() {
+    local key value
+    # shellcheck disable=SC2086
+    systemctl show $props "$1" | while IFS='=' read -r key value; do
+        echo "$key=$(echo "$value" | tr ' ' '\n' | sort | tr '\n' ' ')"
+    done | sort
+}
+props_of "$transient" > /tmp/c-transient.props
+props_of safemount-ext4@probe.service > /tmp/c-template.props
 rec c-props-compared "$(grep -c . /tmp/c-template.props)"
 rec c-props-differing "$(diff /tmp/c-template.props /tmp/c-transient.props | grep -c '^[<>]')"
+rec c-props-diff "$(diff /tmp/c-template.props /tmp/c-transient.props | grep '^[<>]' | tr '\n' '|')"
 diff /tmp/c-template.props /tmp/c-transient.props
 umount /mnt/transient
 rec c-umount-exit $?
