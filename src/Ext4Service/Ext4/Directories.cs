@@ -76,7 +76,9 @@ internal sealed partial class Directories
                             $"directory inode {dir.Number}: block {run.Physical + i} is mapped twice (again at logical block {lblk + i})");
                     }
 
-                    yield return (lblk + i, _v.ReadMetadataBlock(run.Physical + i, $"directory inode {dir.Number} block {lblk + i}"));
+                    // A miss reads ahead the rest of this physically contiguous run (ext4_bread_batch in ext4_dx_find_entry and readdir's readahead, fs/ext4/namei.c, dir.c).
+                    int readahead = (int)Math.Min(run.Length - i, (uint)Storage.BlockCache.MaxReadahead);
+                    yield return (lblk + i, _v.ReadMetadataBlock(run.Physical + i, readahead, $"directory inode {dir.Number} block {lblk + i}"));
                 }
             }
 

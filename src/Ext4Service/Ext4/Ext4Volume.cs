@@ -144,6 +144,17 @@ public sealed partial class Ext4Volume : IDisposable
         return Cache.Get(block);
     }
 
+    /// <summary>
+    /// As <see cref="ReadMetadataBlock(ulong, string)"/>; a miss also reads ahead blocks up to
+    /// <paramref name="block"/> + <paramref name="readahead"/> - 1 (the caller's bound: the end of
+    /// the same inode table or directory extent), which must lie inside the file system too.
+    /// </summary>
+    internal byte[] ReadMetadataBlock(ulong block, int readahead, string what)
+    {
+        CheckBlockRange(block, (ulong)Math.Max(readahead, 1), what);
+        return Cache.Get(block, readahead);
+    }
+
     /// <summary>Throws unless blocks [block, block+count) lie in [max(1, s_first_data_block), s_blocks_count): block 0 always holds the boot sector or the superblock.</summary>
     internal void CheckBlockRange(ulong block, ulong count, string what)
     {

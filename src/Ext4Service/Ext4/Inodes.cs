@@ -19,9 +19,38 @@ internal sealed class Inodes
     public Ext4Inode Read(uint ino)
     {
         var (block, offset) = Locate(ino);
-        var data = _v.ReadMetadataBlock(block, $"inode {ino}");
+        if (!_v.Cache.TryGet(block, out byte[]? data))
+        {
+            data = _v.ReadMetadataBlock(block, InodeTableReadahead(ino, block), $"inode {ino}");
+        }
+
         var raw = data.AsSpan(offset, _v.InodeSize).ToArray();
         return Decode(ino, raw);
+    }
+
+    /// <summary>
+    /// How many inode-table blocks a miss of <paramref name="block"/> (holding inode
+    /// <paramref name="ino"/>) reads, as __ext4_get_inode_loc (fs/ext4/inode.c) bounds its
+    /// readahead: not past the group's table, and with group descriptor checksums (uninit_bg or
+    /// metadata_csum) not past the block of the last inode ever used (s_inodes_per_group -
+    /// bg_itable_unused; none at all in an EXT4_BG_INODE_UNINIT group). The cache caps the run
+    /// at <see cref="Storage.BlockCache.MaxReadahead"/>.
+    /// </summary>
+    private int InodeTableReadahead(uint ino, ulong block)
+    {
+        var sb = _v.Sb;
+        uint group = (ino - 1) / sb.s_inodes_per_group;
+        ulong perBlock = _v.BlockSize / (uint)_v.InodeSize;
+        ulong used = sb.s_inodes_per_group;
+        if (_v.HasMetadataCsum || sb.HasRoCompat(Ext4Features.RO_COMPAT_GDT_CSUM))
+        {
+            GroupCounters c = _v.ReadGroupCounters(group);
+            used = (c.Flags & GroupDescriptor.EXT4_BG_INODE_UNINIT) != 0 ? 0 : used - Math.Min(c.ItableUnused, used);
+        }
+
+        // Blocks [table, end) hold the used inodes; the missed block is read whatever they say.
+        ulong end = _v.Groups[group].bg_inode_table + ((used + perBlock - 1) / perBlock);
+        return end > block ? (int)Math.Min(end - block, Storage.BlockCache.MaxReadahead) : 1;
     }
 
     /// <summary>

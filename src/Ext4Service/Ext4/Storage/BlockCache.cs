@@ -1,3 +1,6 @@
+using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
+
 namespace Safemount.Ext4.Storage;
 
 /// <summary>
@@ -15,13 +18,42 @@ namespace Safemount.Ext4.Storage;
 /// and checkpoint policy. A third set, the unlogged blocks, names the dirty blocks installed
 /// since the last <see cref="TakeUnlogged"/> (the running journal transaction); an unlogged
 /// block is never unpinned, so its newest version can always be taken from the dirty set.
-/// Thread-safe: <see cref="_lock"/> guards the map, the list and the dirty set, and is never held
-/// across device I/O (two threads missing on one clean block both read it; the first insert wins).
+/// Thread-safe: <see cref="_lock"/> guards the map, the list, the dirty set and the unpin record,
+/// and is never held across device I/O (two threads missing on one clean block both read it; the
+/// first insert wins).
+///
+/// Readahead (<see cref="Get(ulong, int)"/>): a miss may read a run of following blocks in the same
+/// pread (the caller bounds the run to one structure: an inode table, a directory's physically
+/// contiguous extent) and insert them clean. A block that is cached (clean or dirty) when the
+/// read starts ends the run; one cached or dirty when the read ends is left as it is.
+///
+/// Stale-read guard. A device read is not atomic with respect to the cache: while it runs,
+/// another thread may install a newer version, write it home, unpin it (<see cref="MarkClean"/>)
+/// and see it evicted, or drop the block (<see cref="Remove"/>); the bytes read may then be
+/// older than the newest version, or torn against the write home. Invariant: a block read from
+/// the device is inserted, or returned to the caller that missed, only if no unpin or removal of
+/// that block happened since the read's miss was decided. Every unpin and removal takes the next
+/// value of <see cref="_unpinSeq"/> and is remembered per block in <see cref="_unpinnedAt"/> for
+/// the last <see cref="UnpinHistory"/> of them; a reader notes <see cref="_unpinSeq"/> at its miss
+/// and, when it inserts, skips every block unpinned after that. When the record no longer reaches
+/// back to the reader's note (<see cref="_forgottenThrough"/>), every block is in doubt: readahead
+/// blocks are dropped and the block that missed is read again.
 /// </summary>
 internal sealed class BlockCache
 {
     /// <summary>Even a tiny budget keeps this many clean blocks, enough for one deepest tree walk.</summary>
     public const int MinEntries = 64;
+
+    /// <summary>
+    /// Most blocks one miss reads (the missing one included): ext4's default inode_readahead_blks
+    /// (EXT4_DEF_INODE_READAHEAD_BLKS, fs/ext4/ext4.h, used by __ext4_get_inode_loc in
+    /// fs/ext4/inode.c). A run is also at most a quarter of the capacity, so one miss never
+    /// pushes out more than a quarter of the clean blocks.
+    /// </summary>
+    public const int MaxReadahead = 32;
+
+    /// <summary>Unpins and removals remembered for the stale-read guard (see the class comment): 16 bytes each plus the map entry.</summary>
+    internal const int UnpinHistory = 4096;
 
     private readonly IBlockDevice _device;
     private readonly int _blockSize;
@@ -31,8 +63,13 @@ internal sealed class BlockCache
     private readonly LinkedList<(ulong Block, byte[] Data)> _lru = new();                         // guarded by _lock; most recent first
     private readonly Dictionary<ulong, byte[]> _dirty = new();                                    // guarded by _lock; newest version of each dirty block
     private readonly HashSet<ulong> _unlogged = new();                                            // guarded by _lock; subset of _dirty's keys
+    private readonly Dictionary<ulong, long> _unpinnedAt = new();                                 // guarded by _lock; block -> sequence number of its last unpin or removal, for those after _forgottenThrough
+    private readonly Queue<(ulong Block, long Seq)> _unpinOrder = new();                         // guarded by _lock; the same, oldest first, at most UnpinHistory
 
+    private long _unpinSeq;         // guarded by _lock; unpins (MarkClean) and removals so far
+    private long _forgottenThrough; // guarded by _lock; unpins numbered up to this one are no longer in _unpinnedAt
     private long _misses;
+    private long _readaheadBlocks;
 
     public BlockCache(IBlockDevice device, int blockSize, long budgetBytes)
     {
@@ -82,48 +119,78 @@ internal sealed class BlockCache
 
     public int BlockSize => _blockSize;
 
-    /// <summary>Device reads made because a block was not cached (diagnostics and tests).</summary>
+    /// <summary>Device reads made because a block was not cached, one per read however many blocks it covered (diagnostics and tests).</summary>
     public long Misses => Interlocked.Read(ref _misses);
 
+    /// <summary>Blocks inserted by readahead, beyond the ones that missed (diagnostics and tests).</summary>
+    public long ReadaheadBlocks => Interlocked.Read(ref _readaheadBlocks);
+
     /// <summary>The newest version of file-system block <paramref name="block"/>; the caller has bounds-checked it. Never write to the result.</summary>
-    public byte[] Get(ulong block)
+    public byte[] Get(ulong block) => Get(block, 1);
+
+    /// <summary>The newest version of <paramref name="block"/> when it is cached (clean or dirty), without device I/O.</summary>
+    public bool TryGet(ulong block, [NotNullWhen(true)] out byte[]? data)
     {
         lock (_lock)
         {
-            if (_dirty.TryGetValue(block, out var dirty))
-            {
-                return dirty;
-            }
-
-            if (_map.TryGetValue(block, out var node))
-            {
-                _lru.Remove(node);
-                _lru.AddFirst(node);
-                return node.Value.Data;
-            }
+            return TryGetLocked(block, out data);
         }
+    }
 
-        Interlocked.Increment(ref _misses);
-        var data = new byte[_blockSize];
-        _device.Read(checked((long)block * _blockSize), data);
-
-        lock (_lock)
+    /// <summary>
+    /// As <see cref="Get(ulong)"/>; on a miss, reads up to <paramref name="readahead"/> blocks from
+    /// <paramref name="block"/> on (at most <see cref="MaxReadahead"/>, stopping before the first one
+    /// cached) in one device read and inserts the following ones clean. The caller has
+    /// bounds-checked all of them and vouches that they are metadata of the same structure.
+    /// </summary>
+    public byte[] Get(ulong block, int readahead)
+    {
+        while (true)
         {
-            // A version installed while we were reading is newer than the device's.
-            if (_dirty.TryGetValue(block, out var dirty))
+            int count;
+            long seqAtMiss;
+            lock (_lock)
             {
-                return dirty;
+                if (TryGetLocked(block, out byte[]? cached))
+                {
+                    return cached;
+                }
+
+                count = RunLength(block, readahead);
+                seqAtMiss = _unpinSeq;
             }
 
-            if (_map.TryGetValue(block, out var existing))
+            Interlocked.Increment(ref _misses);
+            byte[][] read = ReadRun(block, count);
+
+            lock (_lock)
             {
-                return existing.Value.Data;
+                for (int i = 1; i < read.Length; i++)
+                {
+                    ulong b = block + (ulong)i;
+                    if (!_dirty.ContainsKey(b) && !_map.ContainsKey(b) && MayInsert(b, seqAtMiss))
+                    {
+                        AddClean(b, read[i]);
+                        Interlocked.Increment(ref _readaheadBlocks);
+                    }
+                }
+
+                // A version installed or inserted while we were reading is newer than, or as new as, the device's.
+                if (TryGetLocked(block, out byte[]? now))
+                {
+                    return now;
+                }
+
+                if (MayInsert(block, seqAtMiss))
+                {
+                    AddClean(block, read[0]);
+                    return read[0];
+                }
             }
 
-            AddClean(block, data);
+            // Unpinned or removed while we read: what we read may be stale or torn. Read it again, alone.
+            readahead = 1;
         }
-
-        return data;
     }
 
     /// <summary>
@@ -161,6 +228,7 @@ internal sealed class BlockCache
 
             _dirty.Remove(block);
             _unlogged.Remove(block);
+            RecordUnpin(block);
         }
     }
 
@@ -215,7 +283,105 @@ internal sealed class BlockCache
             {
                 _dirty.Remove(block);
                 AddClean(block, data);
+                RecordUnpin(block);
             }
+        }
+    }
+
+    /// <summary>Caller holds <see cref="_lock"/>. The newest cached version, clean ones moved to the front of the LRU.</summary>
+    private bool TryGetLocked(ulong block, [NotNullWhen(true)] out byte[]? data)
+    {
+        if (_dirty.TryGetValue(block, out data))
+        {
+            return true;
+        }
+
+        if (_map.TryGetValue(block, out var node))
+        {
+            _lru.Remove(node);
+            _lru.AddFirst(node);
+            data = node.Value.Data;
+            return true;
+        }
+
+        data = null;
+        return false;
+    }
+
+    /// <summary>Caller holds <see cref="_lock"/>. Blocks to read for a miss of <paramref name="block"/>: it, then following uncached ones, at most min(<paramref name="readahead"/>, <see cref="MaxReadahead"/>, capacity / 4).</summary>
+    private int RunLength(ulong block, int readahead)
+    {
+        int limit = Math.Min(Math.Min(readahead, MaxReadahead), _capacity / 4);
+        int count = 1;
+        while (count < limit && block + (ulong)count > block
+               && !_dirty.ContainsKey(block + (ulong)count) && !_map.ContainsKey(block + (ulong)count))
+        {
+            count++;
+        }
+
+        return count;
+    }
+
+    /// <summary>Reads blocks [block, block + count) in one device read; one fresh array per block.</summary>
+    private byte[][] ReadRun(ulong block, int count)
+    {
+        var blocks = new byte[count][];
+        long offset = checked((long)block * _blockSize);
+        if (count == 1)
+        {
+            blocks[0] = new byte[_blockSize];
+            _device.Read(offset, blocks[0]);
+            return blocks;
+        }
+
+        byte[] run = ArrayPool<byte>.Shared.Rent(count * _blockSize);
+        try
+        {
+            _device.Read(offset, run.AsSpan(0, count * _blockSize));
+            for (int i = 0; i < count; i++)
+            {
+                blocks[i] = run.AsSpan(i * _blockSize, _blockSize).ToArray();
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(run);
+        }
+
+        return blocks;
+    }
+
+    /// <summary>Caller holds <see cref="_lock"/>. False when <paramref name="block"/> may have been unpinned or removed since <paramref name="seqAtMiss"/> (the stale-read guard, class comment).</summary>
+    private bool MayInsert(ulong block, long seqAtMiss)
+    {
+        if (_unpinSeq == seqAtMiss)
+        {
+            return true;
+        }
+
+        if (seqAtMiss < _forgottenThrough)
+        {
+            return false;
+        }
+
+        return !(_unpinnedAt.TryGetValue(block, out long seq) && seq > seqAtMiss);
+    }
+
+    /// <summary>Caller holds <see cref="_lock"/>. Numbers an unpin or removal of <paramref name="block"/> and remembers it, forgetting the oldest beyond <see cref="UnpinHistory"/>.</summary>
+    private void RecordUnpin(ulong block)
+    {
+        long seq = ++_unpinSeq;
+        _unpinnedAt[block] = seq;
+        _unpinOrder.Enqueue((block, seq));
+        while (_unpinOrder.Count > UnpinHistory)
+        {
+            var (oldBlock, oldSeq) = _unpinOrder.Dequeue();
+            if (_unpinnedAt.TryGetValue(oldBlock, out long last) && last == oldSeq)
+            {
+                _unpinnedAt.Remove(oldBlock);
+            }
+
+            _forgottenThrough = oldSeq;
         }
     }
 
