@@ -18,4 +18,11 @@ internal sealed class DirectorySnapshot
     public uint Inode { get; }
 
     public IReadOnlyList<Ext4DirEntry> Entries { get; }
+
+    /// <summary>
+    /// Set once a READDIR was answered from this snapshot: a later READDIR at offset 0 is then a
+    /// rewinddir(3), not the first read after OPENDIR, and must see the directory as it is now.
+    /// Racy by design: two readers of one handle at once at worst re-read the directory once more.
+    /// </summary>
+    public bool Served { get; set; }
 }

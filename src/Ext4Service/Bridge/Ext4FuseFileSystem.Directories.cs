@@ -37,12 +37,15 @@ internal sealed partial class Ext4FuseFileSystem
             return Errno.EBADF;
         }
 
-        if (offset == 0 && !IsReadOnly)
+        if (offset == 0 && !IsReadOnly && snapshot.Served)
         {
             // rewinddir(3) must show the directory as it is now (POSIX); a read-write volume may have changed it.
+            // The first READDIR after OPENDIR is served from OPENDIR's snapshot: reading the directory twice per listing bought nothing.
             snapshot = new DirectorySnapshot(snapshot.Inode, _volume.ReadDirectory(snapshot.Inode) ?? []);
             _dirs.Replace(fh, snapshot);
         }
+
+        snapshot.Served = true;
 
         IReadOnlyList<Ext4DirEntry> entries = snapshot.Entries;
         for (ulong i = offset; i < (ulong)entries.Count; i++)
