@@ -76,7 +76,7 @@ internal sealed partial class Directories
                             $"directory inode {dir.Number}: block {run.Physical + i} is mapped twice (again at logical block {lblk + i})");
                     }
 
-                    // A miss reads ahead the rest of this physically contiguous run (ext4_bread_batch in ext4_dx_find_entry and readdir's readahead, fs/ext4/namei.c, dir.c).
+                    // A miss reads ahead the rest of this physically contiguous run (as ext4_readdir reads ahead, fs/ext4/dir.c; ext4_find_entry batches with ext4_bread_batch, fs/ext4/namei.c).
                     int readahead = (int)Math.Min(run.Length - i, (uint)Storage.BlockCache.MaxReadahead);
                     yield return (lblk + i, _v.ReadMetadataBlock(run.Physical + i, readahead, $"directory inode {dir.Number} block {lblk + i}"));
                 }
