@@ -11,7 +11,7 @@ namespace Safemount.Fuse;
 /// mapping the kernel declines to cache — not corruption, §2.8). Same threading and deadlock
 /// rules as the mainline notifications.
 /// </summary>
-public sealed partial class FuseSession
+public sealed partial class FuseSession : IFuseIomapNotifier
 {
     /// <summary>FUSE_NOTIFY_IOMAP_UPSERT_MAPPINGS: cache <paramref name="read"/> and
     /// <paramref name="write"/> (type NOCACHE skips a half) for node <paramref name="nodeId"/>.</summary>
