@@ -59,9 +59,12 @@ internal sealed partial class Ext4FuseFileSystem
 
         int bits = BitOperations.Log2(_volume.BlockSize);
         ulong offset = first << bits;
-        if (first > MaxLoff >> bits || offset >= Volatile.Read(ref _iomapMaxBytes))
+        if (_lookups.Get(NodeIds.FromInode(ino)) == 0 || first > MaxLoff >> bits || offset >= Volatile.Read(ref _iomapMaxBytes))
         {
-            // Past s_maxbytes nothing can be cached (and the kernel would reject the range).
+            // No message: without a lookup the kernel holds no inode, hence no cache (an orphan
+            // freed after its FORGET, a file nobody looked up); past s_maxbytes nothing can be
+            // cached (and the kernel would reject the range). The bump still keeps a BEGIN that
+            // races with a new LOOKUP from pushing what it read before the change.
             _mappingEpochs.Change(ino, null);
             return;
         }

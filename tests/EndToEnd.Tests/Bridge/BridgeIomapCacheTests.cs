@@ -20,10 +20,10 @@ namespace Safemount.EndToEnd.Tests.Bridge;
 /// reach /dev/fuse are checked field by field against FUSE-PROTOCOL.md §2.4/§2.5 (UPSERT 100 of
 /// 80 bytes, INVAL_MAPPINGS 101 of 48, DEV_INVAL 99 of 24, each after a 16-byte out_header with
 /// unique 0), and their ranges against debugfs. An iomap session gets: an UPSERT of the read
-/// mapping before the BEGIN reply (none for REPORT, none for new blocks); an INVAL for punch,
-/// truncate and unlink before anything they free is reusable; one DEV_INVAL for the freed blocks
-/// at the commit. A mainline session doing the same gets none of them. e2fsck -fn is clean after
-/// both. The kernel end is scripted (this machine's kernel has no fuse-iomap); the ioctls it
+/// mapping before the BEGIN reply (none for REPORT, none for new blocks); an INVAL for punch and
+/// truncate before anything they free is reusable (none for the free after FORGET: the kernel
+/// no longer holds the inode); DEV_INVAL for exactly the freed blocks at the commit. A mainline
+/// session doing the same gets none of them. e2fsck -fn is clean after both. The kernel end is scripted (this machine's kernel has no fuse-iomap); the ioctls it
 /// would answer are recorded (BACKING_OPEN hands out id 1).
 /// </summary>
 [TestFixture]
@@ -45,20 +45,20 @@ public sealed partial class BridgeIomapCacheTests
             Assert.That(ioctls, Is.EqualTo(new[] { "BACKING_OPEN", "SET_BLOCKSIZE 1 4096" }));
 
             // Replies to INIT (unique 2) and CONFIG (3), then BEGIN (4) is preceded by its UPSERT.
-            Assert.That(written.Take(9).Select(w => (Error(w), Unique(w))).ToArray(), Is.EqualTo(new (int, ulong)[]
+            Assert.That(written.Take(8).Select(w => (Error(w), Unique(w))).ToArray(), Is.EqualTo(new (int, ulong)[]
             {
                 (0, 2), (0, 3),
                 (100, 0), (0, 4),   // UPSERT, BEGIN reply
                 (0, 5),             // REPORT: no UPSERT
                 (0, 6),             // WRITE past EOF allocates: new blocks are not pushed
-                (101, 0), (101, 0), (101, 0),   // punch, truncate, unlink
+                (101, 0), (101, 0), // punch, truncate; unlink and FORGET: none (the kernel no longer holds the inode when it is freed)
             }));
 
             // The commit releases the freed blocks: the file's twelve and the one the WRITE allocated.
             byte[] allocated = written[5][16..48];
             Assert.That((U16At(allocated, 24), U16At(allocated, 26)), Is.EqualTo((3, 3)), "UNWRITTEN, NEW|DIRTY");
             long pNew = (long)(BinaryPrimitives.ReadUInt64LittleEndian(allocated.AsSpan(16)) / Bs);
-            List<byte[]> devInval = [.. written.Skip(9)];
+            List<byte[]> devInval = [.. written.Skip(8)];
             Assert.That(devInval, Is.Not.Empty);
             Assert.That(devInval.Select(Error), Has.All.EqualTo(99), "only DEV_INVAL after the INVALs");
             var released = new List<long>();
@@ -93,7 +93,6 @@ public sealed partial class BridgeIomapCacheTests
                 Io(0, Blocks * Bs, ulong.MaxValue, 253, 0, 0))), "UPSERT: the read mapping, write fork NOCACHE");
             Assert.That(written[6], Is.EqualTo(Inval(ino, Bs, 2 * Bs)), "punch [4096, 12288): blocks 1-2");
             Assert.That(written[7], Is.EqualTo(Inval(ino, 6 * Bs, ulong.MaxValue)), "truncate to 5 blocks + 1 byte: from block 6 to EOF");
-            Assert.That(written[8], Is.EqualTo(Inval(ino, 0, ulong.MaxValue)), "unlink of the last name: everything");
 
             Fsck(image);
         }
@@ -129,9 +128,9 @@ public sealed partial class BridgeIomapCacheTests
     /// <summary>
     /// One session over <paramref name="image"/>: INIT (iomap kernel: minor 99 with FUSE_IOMAP;
     /// else the 6.18 offer), IOMAP_CONFIG, BEGIN read at 0, BEGIN REPORT, BEGIN WRITE past EOF; then,
-    /// with the session live, punch [4096, 12288), truncate to 5 blocks + 1 byte, unlink /f and
-    /// a commit (FREEZE_FS's sync), as the kernel's requests would drive them. Returns every
-    /// write to /dev/fuse in order.
+    /// with the session live, lookup /f, punch [4096, 12288), truncate to 5 blocks + 1 byte,
+    /// unlink /f, its FORGET and a commit (FREEZE_FS's sync), as the kernel's requests would
+    /// drive them. Returns every write to /dev/fuse in order.
     /// </summary>
     private static List<byte[]> Serve(string image, uint ino, bool iomap, out List<string> ioctls)
     {
@@ -153,17 +152,21 @@ public sealed partial class BridgeIomapCacheTests
         var device = new ScriptedDevice(requests, () =>
         {
             // Results are checked after the session: an exception here would end it early.
+            // The kernel holds /f (one lookup), as it does while a process has it open.
+            results.Add(fs.Lookup(Ctx, 1, "f"u8, out FuseEntry entry));
+            results.Add(entry.NodeId == ino ? Errno.None : Errno.ESTALE);
             results.Add(fs.Fallocate(Ctx, ino, 0, Bs, 2 * Bs, 0x02 | 0x01));   // PUNCH_HOLE | KEEP_SIZE
             var size = new FuseSetAttr(FuseSetAttrValid.FATTR_SIZE, 0, (5 * Bs) + 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
             results.Add(fs.SetAttr(Ctx, ino, size, out _));
-            results.Add(fs.Unlink(Ctx, 1, "f"u8));
+            results.Add(fs.Unlink(Ctx, 1, "f"u8));   // an orphan while looked up: nothing freed yet
+            fs.Forget(ino, 1);                           // the kernel evicted it: freed, and it caches nothing
             results.Add(fs.FreezeFs(Ctx, 0));
         });
         var session = new FuseSession(device, fs, new FuseSessionOptions { WorkerThreads = 1, AllowIomap = true }, NullLogger.Instance);
         fs.IomapNotifier = session;
         session.Run();
         Assert.That(device.ScriptRan, Is.True, "the frees ran while the session was live");
-        Assert.That(results, Is.EqualTo(new[] { Errno.None, Errno.None, Errno.None, Errno.None }), "punch, truncate, unlink, sync");
+        Assert.That(results, Is.EqualTo(Enumerable.Repeat(Errno.None, 6)), "lookup, its node id, punch, truncate, unlink, sync");
         volume.Unmount();
         ioctls = [.. device.Ioctls];
         return [.. device.Written];
