@@ -73,8 +73,9 @@ internal sealed partial class Ext4FuseFileSystem
         Errno rc = Errno.None;
         _mappingEpochs.Change(ino, () => rc = notifier.NotifyIomapInvalMappings(NodeIds.FromInode(ino), ino, offset, length));
 
-        // ESTALE: the kernel does not hold the inode, so it caches nothing of it.
-        if (rc is not (Errno.None or Errno.ESTALE))
+        // ESTALE: the kernel does not hold the inode, so it caches nothing of it; ENODEV: the
+        // session is over, and with it every cache.
+        if (rc is not (Errno.None or Errno.ESTALE or Errno.ENODEV))
         {
             BridgeLog.IomapInvalFailed(_logger, ino, offset, length, rc);
         }
@@ -93,7 +94,9 @@ internal sealed partial class Ext4FuseFileSystem
 
         int bits = BitOperations.Log2(_volume.BlockSize);
         Errno rc = notifier.NotifyIomapDevInval(backingId, start << bits, count << bits);
-        if (rc != Errno.None)
+
+        // ENODEV: the session is over (e.g. the last commit at unmount), the kernel caches nothing.
+        if (rc is not (Errno.None or Errno.ENODEV))
         {
             BridgeLog.IomapDevInvalFailed(_logger, start, count, rc);
         }
@@ -127,8 +130,9 @@ internal sealed partial class Ext4FuseFileSystem
         FuseIomapMapping skip = FuseIomapMapping.WithoutDevice(FuseIomapType.FUSE_IOMAP_TYPE_NOCACHE, read.Offset, read.Length);
         _mappingEpochs.PublishIfUnchanged(ino, epoch, () => rc = notifier.NotifyIomapUpsertMappings(NodeIds.FromInode(ino), ino, read, skip));
 
-        // ENOMEM / EINVAL: the kernel declined to cache it, which is not corruption (§2.8).
-        if (rc is not (Errno.None or Errno.ENOMEM or Errno.EINVAL))
+        // ENOMEM / EINVAL: the kernel declined to cache it, which is not corruption (§2.8);
+        // ENODEV: the session is over.
+        if (rc is not (Errno.None or Errno.ENOMEM or Errno.EINVAL or Errno.ENODEV))
         {
             BridgeLog.IomapUpsertFailed(_logger, ino, read.Offset, read.Length, rc);
         }
