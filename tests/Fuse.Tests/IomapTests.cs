@@ -262,10 +262,22 @@ public class IomapTests
         var s2 = new FuseSession(live, new TestFileSystem(), new FuseSessionOptions { WorkerThreads = 1, AllowIomap = true }, new ListLogger());
         var writer = new FuseReplyWriter(1 << 16, live, new ListLogger());
         s2.ProcessRequest(IomapFixtures.KernelInitIomap(), writer);
-        Assert.That(s2.NotifyIomapUpsertMappings(2, 12, read, FuseIomapMapping.WithoutDevice(FuseIomapType.FUSE_IOMAP_TYPE_NOCACHE, 0, 4096)), Is.EqualTo(Errno.None));
+        var nocache = FuseIomapMapping.WithoutDevice(FuseIomapType.FUSE_IOMAP_TYPE_NOCACHE, 0, 4096);
+        Assert.That(s2.NotifyIomapUpsertMappings(2, 12, read, nocache), Is.EqualTo(Errno.EINVAL), "no device is registered before IOMAP_CONFIG");
+        s2.ProcessRequest(IomapFixtures.Config(3), writer);
+        Assert.That(live.Replies, Has.Length.EqualTo(2), "INIT and CONFIG replies; the refused UPSERT wrote nothing");
+
+        // UPSERT halves are checked as the kernel checks them; a refused one writes nothing.
+        Assert.That(s2.NotifyIomapUpsertMappings(2, 12, read with { Offset = 100 }, nocache), Is.EqualTo(Errno.EINVAL), "unaligned");
+        Assert.That(s2.NotifyIomapUpsertMappings(2, 12, read with { Dev = 7 }, nocache), Is.EqualTo(Errno.EINVAL), "unregistered device");
+        Assert.That(s2.NotifyIomapUpsertMappings(2, 12, read, nocache with { Dev = 1 }), Is.EqualTo(Errno.EINVAL), "NOCACHE naming a device");
+        Assert.That(s2.NotifyIomapUpsertMappings(2, 12, read with { Type = FuseIomapType.FUSE_IOMAP_TYPE_RETRY_CACHE }, nocache), Is.EqualTo(Errno.EINVAL), "RETRY_CACHE");
+        Assert.That(live.Replies, Has.Length.EqualTo(2));
+
+        Assert.That(s2.NotifyIomapUpsertMappings(2, 12, read, nocache), Is.EqualTo(Errno.None));
         Assert.That(s2.NotifyIomapInvalMappings(2, 12, 8192, FuseAbi.FUSE_IOMAP_INVAL_TO_EOF), Is.EqualTo(Errno.None));
         Assert.That(s2.NotifyIomapDevInval(1, 0x5000, 0x3000), Is.EqualTo(Errno.None));
-        byte[][] sent = live.Replies[1..];
+        byte[][] sent = live.Replies[2..];
         Assert.That(sent[0], Is.EqualTo(Le.Cat(
             Le.U32(96), Le.U32(100), Le.U64(0),                                       // out_header: len 16 + 80, error = code 100, unique 0
             Le.U64(2), Le.U64(12),                                                     // nodeid, attr_ino

@@ -41,4 +41,13 @@ internal static partial class BridgeLog
 
     [LoggerMessage(EventId = 344, Level = LogLevel.Warning, Message = "fuse-iomap: FUSE_SHUTDOWN_FS: the block device is going away; the volume is shut down")]
     public static partial void IomapShutdown(ILogger logger);
+
+    [LoggerMessage(EventId = 345, Level = LogLevel.Warning, Message = "fuse-iomap: FUSE_NOTIFY_IOMAP_INVAL_MAPPINGS for inode {Ino} at {Offset}+{Length} failed: {Error}")]
+    public static partial void IomapInvalFailed(ILogger logger, uint ino, ulong offset, ulong length, Errno error);
+
+    [LoggerMessage(EventId = 346, Level = LogLevel.Warning, Message = "fuse-iomap: FUSE_NOTIFY_IOMAP_DEV_INVAL for blocks {Start}+{Count} failed: {Error}")]
+    public static partial void IomapDevInvalFailed(ILogger logger, ulong start, ulong count, Errno error);
+
+    [LoggerMessage(EventId = 347, Level = LogLevel.Warning, Message = "fuse-iomap: FUSE_NOTIFY_IOMAP_UPSERT_MAPPINGS for inode {Ino} at {Offset}+{Length} failed: {Error}")]
+    public static partial void IomapUpsertFailed(ILogger logger, uint ino, ulong offset, ulong length, Errno error);
 }

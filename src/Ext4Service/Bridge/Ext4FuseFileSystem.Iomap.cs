@@ -25,7 +25,8 @@ internal sealed partial class Ext4FuseFileSystem
     private readonly SafeHandle? _iomapDevice;
 
     /// <summary>Backing id of the block device (0 until IOMAP_CONFIG registered it). Written
-    /// once by the CONFIG handler before its reply; every BEGIN comes after that reply.</summary>
+    /// once (volatile) by the CONFIG handler before its reply; every BEGIN comes after that
+    /// reply, the engine's callbacks may come from any thread (IomapCache).</summary>
     private uint _backingId;
 
     public Errno IomapConfig(IFuseIomapDevice device, long kernelMaxBytes, out FuseIomapConfig config)
@@ -51,7 +52,9 @@ internal sealed partial class Ext4FuseFileSystem
             BridgeLog.IomapSetBlockSizeFailed(_logger, bs);
         }
 
-        _backingId = id;
+        long maxBytes = Math.Min(_volume.MaxFileBytes, kernelMaxBytes);
+        Volatile.Write(ref _iomapMaxBytes, (ulong)maxBytes);
+        Volatile.Write(ref _backingId, id);
         BridgeLog.IomapRegistered(_logger, id, _volume.BlockSize);
         bool extra = _volume.HasExtraTimestamps;
         string label = _volume.Label;
@@ -63,7 +66,7 @@ internal sealed partial class Ext4FuseFileSystem
             extra ? 1U : 1_000_000_000U,
             int.MinValue,
             extra ? ExtraTimestampMax : int.MaxValue,
-            Math.Min(_volume.MaxFileBytes, kernelMaxBytes),
+            maxBytes,
             0);
         return Errno.None;
     }
@@ -82,6 +85,9 @@ internal sealed partial class Ext4FuseFileSystem
             // Never offered: no FUSE_ATTR_ATOMIC, no DAX, no swap files on a FUSE mount.
             return Errno.EOPNOTSUPP;
         }
+
+        // Read before the lookup: a change of the mapping after it keeps the answer out of the kernel's cache.
+        long epoch = _mappingEpochs.Read(ino);
 
         // WRITE and WRITEBACK need blocks; ZERO and UNSHARE only act on what is there (a hole
         // is already zero, ext4 shares nothing), as iomap_zero_range / iomap_file_unshare skip holes.
@@ -119,6 +125,7 @@ internal sealed partial class Ext4FuseFileSystem
 
         read = ToIomap(m);
         write = FuseIomapMapping.PureOverwrite(read);
+        UpsertAfterBegin(ino, op, m, read, epoch);
         return Errno.None;
     }
 
@@ -161,6 +168,13 @@ internal sealed partial class Ext4FuseFileSystem
         if (RetryAfterCommit(r))
         {
             r = _volume.CompleteFileWrite(ino, pos, written, unwritten, out newSize);
+        }
+
+        if (unwritten)
+        {
+            // Unwritten blocks became written: a BEGIN that looked them up before must not cache
+            // them as unwritten. No INVAL: the kernel drops the range itself after this reply (§2.7).
+            _mappingEpochs.Change(ino, null);
         }
 
         return ToErrno(r);

@@ -47,6 +47,14 @@ internal sealed partial class Ext4FuseFileSystem : IFuseFileSystem, IFuseIomapFi
         // The kernel holds an inode while it has a lookup on it (open files included): an unlink
         // of the last name then leaves it on the orphan list until FORGET drops the count to 0.
         _volume.IsReferenced = ino => _lookups.Get(NodeIds.FromInode(ino)) > 0;
+
+        // fuse-iomap: the kernel's mapping and block-device caches follow the engine's frees and
+        // conversions (IomapCache); without a device to register iomap cannot be negotiated.
+        if (iomapDevice is not null)
+        {
+            _volume.FileMappingChanging = OnFileMappingChanging;
+            _volume.BlocksReusable = OnBlocksReusable;
+        }
     }
 
     public bool IsReadOnly => _volume.IsReadOnly;

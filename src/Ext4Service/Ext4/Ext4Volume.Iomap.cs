@@ -13,6 +13,34 @@ namespace Safemount.Ext4;
 public sealed partial class Ext4Volume
 {
     /// <summary>
+    /// Set by whoever serves the volume (fuse-iomap: the kernel caches file mappings and must
+    /// drop them). Called with (ino, first logical block, block count; <see cref="ulong.MaxValue"/>
+    /// = to the end of the file) before blocks of regular file ino stop being mapped as they are:
+    /// freed (truncate, punch hole, release of the inode) or changed in written state (zero range
+    /// makes them unwritten, a write through the engine makes them written).
+    /// Ordering invariant: it runs on the changing thread under the inode's exclusive lock,
+    /// inside the handle and before the change is applied, so before any block the change frees
+    /// is free in the bitmap, hence strictly before that block can be allocated again (with a
+    /// journal not before the freeing transaction commits either, <see cref="BlocksReusable"/>).
+    /// Must not block for long or call into this volume. Null: nobody caches mappings.
+    /// IOEND's unwritten conversion (<see cref="CompleteFileWrite"/>) does not call it: the kernel
+    /// drops its cached mappings over the range itself after the IOEND reply (FUSE-PROTOCOL.md §2.7).
+    /// </summary>
+    public Action<uint, ulong, ulong>? FileMappingChanging { get; set; }
+
+    /// <summary>
+    /// Set by whoever serves the volume (fuse-iomap: DEV_INVAL drops the block device's page cache).
+    /// Called with (first physical block, block count) when freed blocks are about to become
+    /// allocatable again: with a journal once the transaction that freed them is durable, on the
+    /// committing thread just before <see cref="FreedBlocks.EndCommit"/> releases them (under
+    /// the sync lock); without a journal from the free itself, under the block group's lock right
+    /// after the bitmap bits are cleared, so no allocation in that group can take them before the
+    /// call returns. Blocks of a commit that failed never become reusable and are not reported.
+    /// Must not block for long or call into this volume. Null: nobody listens.
+    /// </summary>
+    public Action<ulong, ulong>? BlocksReusable { get; set; }
+
+    /// <summary>
     /// The mapping of regular file <paramref name="ino"/> at <paramref name="pos"/> for a read
     /// or a report (FIEMAP, SEEK_DATA/SEEK_HOLE): one extent, one contiguous stretch of a block
     /// map, a hole up to the next one, or the inline data, clipped to the blocks of

@@ -152,8 +152,36 @@ public sealed partial class Ext4Volume
                 throw;
             }
 
+            // DEV_INVAL ordering: listeners drop stale copies of the freed blocks before
+            // EndCommit lets the allocator hand them out again.
+            ReportReusable(freed);
             Freed!.EndCommit();
         }
+    }
+
+    /// <summary>Calls <see cref="BlocksReusable"/> once per run of adjacent blocks of <paramref name="freed"/> (sorted by start).</summary>
+    private void ReportReusable(List<(ulong Start, uint Count)> freed)
+    {
+        if (BlocksReusable is not { } reusable || freed.Count == 0)
+        {
+            return;
+        }
+
+        ulong start = freed[0].Start;
+        ulong count = freed[0].Count;
+        for (int i = 1; i < freed.Count; i++)
+        {
+            if (freed[i].Start == start + count)
+            {
+                count += freed[i].Count;
+                continue;
+            }
+
+            reusable(start, count);
+            (start, count) = (freed[i].Start, freed[i].Count);
+        }
+
+        reusable(start, count);
     }
 
     /// <summary>

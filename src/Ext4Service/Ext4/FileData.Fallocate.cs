@@ -66,6 +66,7 @@ internal sealed partial class FileData
             ulong fullTo = (ulong)end >> bits;
             if (fullTo > fullFrom)
             {
+                MappingChanging(ed, fullFrom, fullTo - fullFrom);
                 ed.SetUnwritten((uint)fullFrom, fullTo - fullFrom, unwritten: true, new List<ExtentTree.Extent>());
             }
         }
@@ -115,6 +116,7 @@ internal sealed partial class FileData
         ZeroEdges(tx, ed, offset, end);
         if (fullTo > fullFrom && fullFrom < ed.LogicalLimit)
         {
+            MappingChanging(ed, fullFrom, Math.Min(fullTo, ed.LogicalLimit) - fullFrom);
             ed.Remove(tx, (uint)fullFrom, Math.Min(fullTo, ed.LogicalLimit) - fullFrom);
         }
 

@@ -24,7 +24,8 @@ internal sealed partial class FileData
 
         protected Ext4Volume V { get; }
 
-        protected InodeRecord Record { get; }
+        /// <summary>The inode whose mapping this edits.</summary>
+        internal InodeRecord Record { get; }
 
         /// <summary>File-system blocks added to (negative: removed from) the inode's i_blocks so far.</summary>
         public long BlocksDelta { get; protected set; }
@@ -89,6 +90,21 @@ internal sealed partial class FileData
 
             V.BlockAllocator.Free(tx, start, count);
             BlocksDelta -= count;
+        }
+    }
+
+    /// <summary>
+    /// Tells <see cref="Ext4Volume.FileMappingChanging"/> (regular files only: only they have a
+    /// kernel-side mapping cache) that logical blocks [first, first + count) of the inode
+    /// <paramref name="ed"/> edits are about to be unmapped or change written state; callers
+    /// call it before the editor applies the change.
+    /// </summary>
+    private void MappingChanging(MappingEditor ed, ulong first, ulong count)
+    {
+        InodeRecord r = ed.Record;
+        if ((r.Mode & InodeLayout.S_IFMT) == InodeLayout.S_IFREG)
+        {
+            _v.FileMappingChanging?.Invoke(r.Number, first, count);
         }
     }
 

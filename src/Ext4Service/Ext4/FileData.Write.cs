@@ -181,6 +181,7 @@ internal sealed partial class FileData
             ulong from = ((ulong)size + _v.BlockSize - 1) >> bits;
             if (from < ed.LogicalLimit)
             {
+                MappingChanging(ed, from, ulong.MaxValue);
                 ed.Remove(tx, (uint)from, ed.LogicalLimit - from);
             }
 
@@ -294,6 +295,7 @@ internal sealed partial class FileData
             }
             else if (run.Kind == BlockRunKind.Unwritten && convert)
             {
+                MappingChanging(ed, l, run.Length);
                 ed.SetUnwritten((uint)l, run.Length, unwritten: false, new List<ExtentTree.Extent>());
                 fresh.Add(((uint)l, run.Physical, run.Length, false));
                 l += run.Length;

@@ -63,4 +63,7 @@ internal static partial class FuseLog
 
     [LoggerMessage(EventId = 1123, Level = LogLevel.Error, Message = "File system answered FUSE_IOMAP_BEGIN for node {NodeId} pos {Pos} with a mapping the kernel would refuse: {Reason}; replying EIO")]
     public static partial void IomapMappingInvalid(ILogger logger, ulong nodeId, ulong pos, string reason);
+
+    [LoggerMessage(EventId = 1124, Level = LogLevel.Error, Message = "File system pushed a mapping for node {NodeId} at offset {Offset} that the kernel would refuse: {Reason}; not sent")]
+    public static partial void IomapUpsertInvalid(ILogger logger, ulong nodeId, ulong offset, string reason);
 }

@@ -154,6 +154,9 @@ internal sealed class MountService
             AllowIomap = allowIomap,
         }, _logger);
 
+        // The bridge's UPSERT/INVAL/DEV_INVAL go to this session (it refuses them unless iomap was negotiated).
+        fs.IomapNotifier = session;
+
         // READY goes out once the kernel's FUSE_INIT has been answered; the helper's mount(2)
         // returns only then (FUSE_DEV_IOC_SYNC_INIT), and mount(8) only after READY.
         session.Initialized += _ =>

@@ -257,7 +257,16 @@ internal sealed class BlockAllocator
                 Bitmap.Clear(span, bit, n);
                 csum = BitmapChecksum.Block(seed, span, cpg);
             });
-            _v.Freed?.Add(g, bit, n);
+            if (_v.Freed is { } freed)
+            {
+                freed.Add(g, bit, n);
+            }
+            else
+            {
+                // No journal: the blocks are allocatable as soon as the group lock is released.
+                _v.BlocksReusable?.Invoke(first + (ulong)bit, (ulong)n);
+            }
+
             c.FreeBlocks += (uint)n;
             if (_v.HasMetadataCsum)
             {
