@@ -37,4 +37,7 @@ internal static partial class ServiceLog
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "{Source}: released {Count} orphan inode(s) left by an earlier mount")]
     public static partial void OrphansReleased(ILogger logger, string source, int count);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "setup times (each step, in parentheses since Main): {Times}")]
+    public static partial void SetupTimes(ILogger logger, string times);
 }
