@@ -68,6 +68,7 @@ internal static class Program
         try
         {
             closedAtStartup = ServiceSandbox.CloseInheritedAtStartup();
+            timeline.Mark("inherited fds");
         }
         catch (SandboxException e)
         {
@@ -84,6 +85,7 @@ internal static class Program
 
     private static int Serve(IReadOnlyList<string> closedAtStartup, MountTimeline timeline)
     {
+        timeline.Mark("command line");
         using ILoggerFactory factory = ServiceLogging.Create(Environment.GetEnvironmentVariable);
         timeline.Mark("logging");
         var logger = new MountContextLogger(factory.CreateLogger(ServiceLogging.Category), "no helper connection yet");
