@@ -31,6 +31,10 @@ public sealed class Ext4OpenOptions
     /// <summary>5 seconds (JBD2_DEFAULT_MAX_COMMIT_AGE).</summary>
     public static TimeSpan DefaultCommitInterval { get; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Byte budget of the metadata block cache.</summary>
-    public long CacheBytes { get; init; } = 64 << 20;
+    /// <summary>Byte budget of the metadata block cache (clean blocks; dirty blocks are pinned
+    /// until written back and not counted). The mount option cache_size= sets it.</summary>
+    public long CacheBytes { get; init; } = DefaultCacheBytes;
+
+    /// <summary>Default <see cref="CacheBytes"/>: 64 MiB.</summary>
+    public const long DefaultCacheBytes = 64L << 20;
 }

@@ -93,6 +93,7 @@ internal sealed class MountService
                     _ => null,
                 },
                 CommitInterval = TimeSpan.FromSeconds(options.CommitSeconds ?? 0),
+                CacheBytes = options.CacheBytes ?? Ext4OpenOptions.DefaultCacheBytes,
             });
             _timeline.Mark("volume open");
             root = volume.ReadInode(NodeIds.Ext4Root);
@@ -129,7 +130,7 @@ internal sealed class MountService
         }
 
         string mode = volume.IsReadOnly ? "read-only" : "read-write";
-        ServiceLog.VolumeOpened(_logger, request.SourcePath, volume.Label, volume.Uuid, volume.BlockSize, mode);
+        ServiceLog.VolumeOpened(_logger, request.SourcePath, volume.Label, volume.Uuid, volume.BlockSize, mode, volume.CacheBytes >> 10);
         foreach (string w in warnings)
         {
             ServiceLog.VolumeWarning(_logger, request.SourcePath, w);
