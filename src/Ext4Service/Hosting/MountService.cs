@@ -175,7 +175,10 @@ internal sealed class MountService
             endpoint.SendReady();
             _timeline.Mark("fuse init, ready");
             ServiceLog.Ready(_logger, request.SourcePath, request.Mountpoint);
-            ServiceLog.SetupTimes(_logger, _timeline.Format());
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                ServiceLog.SetupTimes(_logger, _timeline.Format());
+            }
         };
 
         // The helper may give up after FUSE_FD_ACCEPTED (its mount failed): then no INIT will

@@ -48,8 +48,8 @@ internal static class ResourceLimits
     /// them (the kernel's count may be higher when hidepid hides other processes of the same
     /// uid; a root-started service shares uid 65534 with any other nobody process).
     /// One open/read/close per process on a stack buffer: this runs inside every mount's setup,
-    /// and the StreamReader per status file it replaced cost 10-40 ms on a machine with a few
-    /// hundred processes (bench/RESULTS.md "Run 6").
+    /// and with a StreamReader per status file the sandbox step took 4 ms on a quiet machine and
+    /// 12-43 ms under load, with a few hundred processes (bench/RESULTS.md "Run 6").
     /// </summary>
     public static int CountTasksOfUid(uint uid)
     {
@@ -95,8 +95,8 @@ internal static class ResourceLimits
 
     /// <summary>
     /// The real uid (first field of "Uid:") and "Threads:" of a /proc/PID/status text
-    /// (fs/proc/array.c: task_state prints "Uid:\treal\teffective...", task_sig "Threads:\tN"). False when either
-    /// line is missing or malformed, e.g. cut off by the read.
+    /// (fs/proc/array.c: task_state prints "Uid:\treal\teffective...", task_sig
+    /// "Threads:\tN"). False when either line is missing or malformed, e.g. cut off by the read.
     /// </summary>
     public static bool ParseStatus(ReadOnlySpan<byte> text, out uint realUid, out int threads)
     {
