@@ -61,11 +61,14 @@ internal static class Program
 
     private static int Main(string[] args)
     {
+        MountTimeline timeline = MountTimeline.Start();
+
         // Before anything else: inherited descriptors (no FD_CLOEXEC) other than fd 3 go.
         IReadOnlyList<string> closedAtStartup;
         try
         {
             closedAtStartup = ServiceSandbox.CloseInheritedAtStartup();
+            timeline.Mark("inherited fds");
         }
         catch (SandboxException e)
         {
@@ -76,13 +79,15 @@ internal static class Program
         RootCommand root = ProgramCommand.Create(Name, "the safemount ext4 service (one process per mount)", HelpText);
         var selfTest = new Option<bool>("--self-test") { Description = "confine the process and prove the sandbox from inside" };
         root.Options.Add(selfTest);
-        root.SetAction(parsed => parsed.GetValue(selfTest) ? SelfTest.Run(Console.Out) : Serve(closedAtStartup));
+        root.SetAction(parsed => parsed.GetValue(selfTest) ? SelfTest.Run(Console.Out) : Serve(closedAtStartup, timeline));
         return ProgramCommand.Invoke(root, Name, args, Console.Out, Console.Error);
     }
 
-    private static int Serve(IReadOnlyList<string> closedAtStartup)
+    private static int Serve(IReadOnlyList<string> closedAtStartup, MountTimeline timeline)
     {
+        timeline.Mark("command line");
         using ILoggerFactory factory = ServiceLogging.Create(Environment.GetEnvironmentVariable);
+        timeline.Mark("logging");
         var logger = new MountContextLogger(factory.CreateLogger(ServiceLogging.Category), "no helper connection yet");
         foreach (string fd in closedAtStartup)
         {
@@ -92,7 +97,7 @@ internal static class Program
         try
         {
             using ServiceEndpoint endpoint = ServiceEndpoint.FromSocketActivation();
-            return new MountService(logger).Run(endpoint);
+            return new MountService(logger, timeline).Run(endpoint);
         }
         catch (ProtocolException e)
         {

@@ -50,7 +50,9 @@ internal static class HelpText
          default_permissions and allow_other are always set; user_id and group_id are 0.
         Ignored (meaningful to mount(8) only): defaults, auto, noauto, user, nouser, users,
          owner, group, _netdev, loop, x-*, comment=*.
-        Every other option is passed to the service, which refuses what it does not know.
+        Every other option is passed to the service, which refuses what it does not know;
+        besides the ext4 options it takes cache_size=SIZE, the budget of its metadata
+        block cache (bytes, or with a k, m or g suffix; 1m to 64g; default 16m).
         Refused: remount (exit 32). A safe.ext4 mount cannot be reconfigured in place;
          unmount it and mount it again with the new options. Per-mount flags alone
          (ro, nosuid, noexec, ...) can be changed with "mount -o remount,bind,ro DIR",

@@ -81,4 +81,47 @@ public sealed class FsOptionsTests
         Assert.That(FsOptions.Parse(new string('a', FsOptions.MaxOptionsLength + 1), out string? error), Is.Null);
         Assert.That(error, Does.Contain("longer"));
     }
+
+    [TestCase("cache_size=1m", 1L << 20)]
+    [TestCase("cache_size=1048576", 1L << 20)]
+    [TestCase("cache_size=16M", 16L << 20)]
+    [TestCase("cache_size=20480k", 20L << 20)]
+    [TestCase("cache_size=20480K", 20L << 20)]
+    [TestCase("cache_size=1g", 1L << 30)]
+    [TestCase("cache_size=64G", 64L << 30)]
+    [TestCase("ro,cache_size=8m,cache_size=32m", 32L << 20)]
+    public void CacheSizeIsParsed(string text, long bytes)
+    {
+        Assert.That(FsOptions.Parse(text, out string? error)!.CacheBytes, Is.EqualTo(bytes), error);
+    }
+
+    [Test]
+    public void CacheSizeDefaultsToTheEngineDefault()
+    {
+        Assert.That(FsOptions.Parse("ro", out _)!.CacheBytes, Is.Null);
+    }
+
+    [TestCase("cache_size")]
+    [TestCase("cache_size=")]
+    [TestCase("cache_size=m")]
+    [TestCase("cache_size=1048575")]
+    [TestCase("cache_size=1023k")]
+    [TestCase("cache_size=0")]
+    [TestCase("cache_size=65g")]
+    [TestCase("cache_size=68719476737")]
+    [TestCase("cache_size=-1m")]
+    [TestCase("cache_size=+8m")]
+    [TestCase("cache_size=1.5g")]
+    [TestCase("cache_size=8mb")]
+    [TestCase("cache_size=8t")]
+    [TestCase("cache_size= 8m")]
+    [TestCase("cache_size=99999999999999999999")]
+    [TestCase("cache_size=9223372036854775807k")]
+    public void ABadCacheSizeIsRefusedNamingTheOptionEvenWhenSloppy(string text)
+    {
+        string value = text.Contains('=') ? text[(text.IndexOf('=') + 1)..] : string.Empty;
+        Assert.That(FsOptions.Parse(text, out string? error), Is.Null);
+        Assert.That(error, Is.EqualTo($"invalid value for mount option 'cache_size': '{value}' (bytes with an optional k, m or g suffix, 1m to 64g)"));
+        Assert.That(FsOptions.Parse(text, out _, sloppy: true), Is.Null);
+    }
 }

@@ -139,7 +139,9 @@ internal sealed class SocketActivator : IDisposable
                 Command.Run("/bin/kill", ["-KILL", "--", $"-{_process.Id}"], TimeSpan.FromSeconds(5));
             }
 
-            foreach (int pid in ServicePids())
+            // Only this activator's services: killing every safemount-ext4 on the machine ended
+            // other test runs' and bench/run's mounts on a shared machine.
+            foreach (int pid in OwnServicePids())
             {
                 Command.Run("/bin/kill", ["-KILL", pid.ToString()], TimeSpan.FromSeconds(5));
             }

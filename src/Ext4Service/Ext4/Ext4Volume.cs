@@ -34,6 +34,7 @@ public sealed partial class Ext4Volume : IDisposable
         CsumSeed = sb.HasIncompat(Ext4Features.INCOMPAT_CSUM_SEED)
             ? sb.s_checksum_seed
             : Crc32c.Append(~0u, sb.s_uuid);
+        CacheBytes = cacheBytes;
         Cache = new BlockCache(device, (int)BlockSize, cacheBytes);
         Inodes = new Inodes(this);
         Directories = new Directories(this);
@@ -46,6 +47,9 @@ public sealed partial class Ext4Volume : IDisposable
 
     /// <summary>File-system block size in bytes (1024..65536).</summary>
     public uint BlockSize { get; }
+
+    /// <summary>Byte budget of the metadata block cache, as <see cref="Ext4OpenOptions.CacheBytes"/> gave it (negative as 0).</summary>
+    public long CacheBytes { get; }
 
     /// <summary>True when opened read-only, forced read-only (a feature, a write-protected device), or turned read-only by an error under errors=remount-ro or panic.</summary>
     public bool IsReadOnly => _openedReadOnly || Volatile.Read(ref _errorState) != ErrorStateNone;

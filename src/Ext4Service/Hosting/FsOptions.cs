@@ -65,6 +65,18 @@ internal sealed class FsOptions
     /// the fd was opted in.</summary>
     public IomapMode Iomap { get; private set; } = IomapMode.Auto;
 
+    /// <summary>cache_size=SIZE: byte budget of the engine's metadata block cache; null (not
+    /// given): <see cref="Ext4.Ext4OpenOptions.DefaultCacheBytes"/>. SIZE is bytes with an
+    /// optional binary suffix k, m or g (either case), as tmpfs size= (the kernel's memparse),
+    /// between <see cref="MinCacheBytes"/> and <see cref="MaxCacheBytes"/>.</summary>
+    public long? CacheBytes { get; private set; }
+
+    /// <summary>Smallest cache_size= accepted: 1 MiB (the cache keeps at least 64 blocks whatever the budget).</summary>
+    public const long MinCacheBytes = 1L << 20;
+
+    /// <summary>Largest cache_size= accepted: 64 GiB, far above any metadata working set of this service.</summary>
+    public const long MaxCacheBytes = 64L << 30;
+
     /// <summary>Options dropped because the helper asked for sloppy parsing (mount -s).</summary>
     public IReadOnlyList<string> Dropped => _dropped;
 
@@ -115,6 +127,12 @@ internal sealed class FsOptions
                 case "commit":
                     error = $"invalid value for mount option 'commit': '{value}' (seconds, 0 to {MaxCommitSeconds})";
                     return null;
+                case "cache_size" when TryParseSize(value, out long bytes) && bytes is >= MinCacheBytes and <= MaxCacheBytes:
+                    result.CacheBytes = bytes;
+                    continue;
+                case "cache_size":
+                    error = $"invalid value for mount option 'cache_size': '{value}' (bytes with an optional k, m or g suffix, 1m to 64g)";
+                    return null;
                 case IomapOption.Name when IomapOption.TryParse(value, out IomapMode iomap):
                     result.Iomap = iomap;
                     continue;
@@ -145,5 +163,33 @@ internal sealed class FsOptions
         }
 
         return result;
+    }
+
+    /// <summary>Decimal digits with an optional binary suffix k/K (2^10), m/M (2^20) or g/G
+    /// (2^30); false for anything else, including an empty value and a product past long.</summary>
+    private static bool TryParseSize(string? value, out long bytes)
+    {
+        bytes = 0;
+        if (string.IsNullOrEmpty(value))
+        {
+            return false;
+        }
+
+        int shift = char.ToLowerInvariant(value[^1]) switch
+        {
+            'k' => 10,
+            'm' => 20,
+            'g' => 30,
+            _ => 0,
+        };
+        ReadOnlySpan<char> digits = shift == 0 ? value : value.AsSpan(0, value.Length - 1);
+        if (!long.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out long n)
+            || n > long.MaxValue >> shift)
+        {
+            return false;
+        }
+
+        bytes = n << shift;
+        return true;
     }
 }

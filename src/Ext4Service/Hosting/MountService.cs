@@ -26,8 +26,13 @@ internal sealed class MountService
     private const int FuseWorkers = 4;
 
     private readonly MountContextLogger _logger;
+    private readonly MountTimeline _timeline;
 
-    public MountService(MountContextLogger logger) => _logger = logger;
+    public MountService(MountContextLogger logger, MountTimeline timeline)
+    {
+        _logger = logger;
+        _timeline = timeline;
+    }
 
     /// <summary>Runs the whole mount; returns the process exit code (0 after a clean unmount).</summary>
     public int Run(ServiceEndpoint endpoint)
@@ -35,9 +40,11 @@ internal sealed class MountService
         PeerCredentials peer = SocketInterop.GetPeerCredentials(endpoint.Socket);
         _logger.Context = $"helper pid {peer.pid}, uid {peer.uid}";
         uint version = endpoint.Handshake();
+        _timeline.Mark("hello");
         ServiceLog.Connected(_logger, version);
 
         using MountRequest request = endpoint.ReceiveMountRequest();
+        _timeline.Mark("request");
 
         // From here on every line names the device and the mount point.
         _logger.Context = $"{TextSanitizer.OneLine(request.SourcePath)} on {TextSanitizer.OneLine(request.Mountpoint)}";
@@ -48,6 +55,7 @@ internal sealed class MountService
         try
         {
             SandboxReport sandbox = ServiceSandbox.Confine([endpoint.Socket, request.Device]);
+            _timeline.Mark("sandbox");
             LogSandbox(sandbox);
         }
         catch (SandboxException e)
@@ -85,12 +93,16 @@ internal sealed class MountService
                     _ => null,
                 },
                 CommitInterval = TimeSpan.FromSeconds(options.CommitSeconds ?? 0),
+                CacheBytes = options.CacheBytes ?? Ext4OpenOptions.DefaultCacheBytes,
             });
+            _timeline.Mark("volume open");
             root = volume.ReadInode(NodeIds.Ext4Root);
             if (!volume.IsReadOnly && volume.CleanupOrphans(loadFromDisk: true) is int released and > 0)
             {
                 ServiceLog.OrphansReleased(_logger, request.SourcePath, released);
             }
+
+            _timeline.Mark("root inode, orphans");
         }
         catch (Exception e) when (RefusalCode(e) is { } code)
         {
@@ -118,7 +130,7 @@ internal sealed class MountService
         }
 
         string mode = volume.IsReadOnly ? "read-only" : "read-write";
-        ServiceLog.VolumeOpened(_logger, request.SourcePath, volume.Label, volume.Uuid, volume.BlockSize, mode);
+        ServiceLog.VolumeOpened(_logger, request.SourcePath, volume.Label, volume.Uuid, volume.BlockSize, mode, volume.CacheBytes >> 10);
         foreach (string w in warnings)
         {
             ServiceLog.VolumeWarning(_logger, request.SourcePath, w);
@@ -135,8 +147,10 @@ internal sealed class MountService
             ReadOnly = volume.IsReadOnly,
             Warnings = warnings,
         });
+        _timeline.Mark("accepted");
 
         using SafeFd fuseFd = endpoint.ReceiveFuseFd(out FuseFdFlags fdFlags);
+        _timeline.Mark("fuse fd");
 
         // fuse-iomap (FUSE-PROTOCOL.md §2.2) only when the helper opted the fd in and iomap= does
         // not say off; the kernel still decides (INIT minor 99 with bit 43), else mainline.
@@ -162,7 +176,12 @@ internal sealed class MountService
         session.Initialized += _ =>
         {
             endpoint.SendReady();
+            _timeline.Mark("fuse init, ready");
             ServiceLog.Ready(_logger, request.SourcePath, request.Mountpoint);
+            if (_logger.IsEnabled(LogLevel.Debug))
+            {
+                ServiceLog.SetupTimes(_logger, _timeline.Format());
+            }
         };
 
         // The helper may give up after FUSE_FD_ACCEPTED (its mount failed): then no INIT will

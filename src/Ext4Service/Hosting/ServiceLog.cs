@@ -14,8 +14,8 @@ internal static partial class ServiceLog
     [LoggerMessage(EventId = 102, Level = LogLevel.Warning, Message = "mount refused: {Source}: {Reason}")]
     public static partial void MountRefused(ILogger logger, string source, string reason);
 
-    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "volume opened: {Source}, label '{Label}', uuid {Uuid}, block size {BlockSize}, {Mode}")]
-    public static partial void VolumeOpened(ILogger logger, string source, string label, Guid uuid, uint blockSize, string mode);
+    [LoggerMessage(EventId = 103, Level = LogLevel.Information, Message = "volume opened: {Source}, label '{Label}', uuid {Uuid}, block size {BlockSize}, {Mode}, metadata cache {CacheKiB} KiB")]
+    public static partial void VolumeOpened(ILogger logger, string source, string label, Guid uuid, uint blockSize, string mode, long cacheKiB);
 
     [LoggerMessage(EventId = 104, Level = LogLevel.Warning, Message = "{Source}: {Warning}")]
     public static partial void VolumeWarning(ILogger logger, string source, string warning);
@@ -37,4 +37,7 @@ internal static partial class ServiceLog
 
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "{Source}: released {Count} orphan inode(s) left by an earlier mount")]
     public static partial void OrphansReleased(ILogger logger, string source, int count);
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "setup times (each step, in parentheses since Main): {Times}")]
+    public static partial void SetupTimes(ILogger logger, string times);
 }
