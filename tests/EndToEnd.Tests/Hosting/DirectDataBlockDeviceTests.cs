@@ -97,7 +97,7 @@ public sealed class DirectDataBlockDeviceTests
     }
 
     [Test]
-    public void UnarmedDeviceWritesEverythingBuffered()
+    public void SmallOrUnarmedWritesGoBuffered()
     {
         string image = Path.Combine(_work, "unarmed.img");
         using (FileStream f = File.Create(image))
@@ -115,6 +115,9 @@ public sealed class DirectDataBlockDeviceTests
         device.Arm();
         device.WriteData(1 << 20, data);
         Assert.That(device.DirectBytes, Is.EqualTo(data.Length));
+        device.WriteData(2 << 20, data.AsSpan(0, DirectDataBlockDevice.DirectMinBytes - 4096));
+        Assert.That((device.DirectBytes, device.BufferedDataBytes), Is.EqualTo(((long)data.Length, (long)data.Length + DirectDataBlockDevice.DirectMinBytes - 4096)),
+            "a write below DirectMinBytes stays buffered");
         Assert.Throws<Ext4IOException>(() => device.WriteData((4 << 20) - 4096, data), "a range past the end is refused, not written");
         byte[] back = new byte[data.Length];
         device.Read(1 << 20, back);
