@@ -66,7 +66,9 @@ internal sealed class MountService
 
         // The engine reads and writes through .NET's RandomAccess (pread/pwrite); the
         // SafeFileHandle borrows the fd, which stays owned by the request. The helper opened the
-        // device read-write exactly when it asks for a read-write mount.
+        // device read-write exactly when it asks for a read-write mount. With a DIRECT_DEVICE fd
+        // (also owned by the request) large file data writes go through it instead
+        // (DirectDataBlockDevice), once ArmDirectIo has checked the volume.
         using var handle = new SafeFileHandle(request.Device.DangerousGetHandle(), ownsHandle: false);
         var buffered = new FileBlockDevice(handle, checked((long)request.DeviceSize), writable: !request.ReadOnly);
         DirectDataBlockDevice? direct = request.DirectDevice is { } directFd
