@@ -7,11 +7,13 @@ namespace Safemount.EndToEnd.Tests;
 /// Hostile peer processes on each side of the helper↔service protocol (issue 6 part 3).
 /// (1) The real mount.safe.ext4 against scripts/hostile-service.py, a fake service that dies,
 /// hangs, sends garbage, an oversized message, fds (1, 2, 200, /etc/shadow) where none belong, or
-/// asks for /etc/shadow: the helper must fail with exit status 32 and a one-line reason, leave
+/// asks for /etc/shadow, agrees to a capability never asked for, or takes the O_DIRECT device
+/// fd of a read-write mount and dies: the helper must fail with exit status 32 and a one-line reason, leave
 /// nothing mounted (/proc/self/mountinfo of its namespace) and, once the fake is gone, no loop
 /// device on the image. (2) scripts/hostile-helper.py against the real safemount-ext4 (spawned as
 /// the helper's direct-spawn launcher does): a peer that is not uid 0, garbage, truncated and
-/// oversized messages, extra fds, fds of the wrong type: the service must log the reason and
+/// oversized messages, extra fds, fds of the wrong type, a DIRECT_DEVICE that is missing its fd,
+/// has two, is not O_DIRECT, is another file, or was never agreed: the service must log the reason and
 /// exit 1 without ever serving.
 /// </summary>
 [TestFixture]
@@ -56,6 +58,8 @@ public sealed class HostilePeerTests
     [TestCase("file-rootmode", "not a directory mode")]
     [TestCase("blksize-3", "block size 3")]
     [TestCase("hang-before-ready", "did not answer the kernel's FUSE_INIT")]
+    [TestCase("direct-unasked-bit", "agree to capabilities the helper did not ask for")]
+    [TestCase("direct-die-after-request", "the peer closed the connection")]
     public void HelperFailsCleanlyAgainstAHostileService(string mode, string reason)
     {
         string dir = Path.Combine(_work, "run-" + mode);
@@ -67,8 +71,10 @@ public sealed class HostilePeerTests
         CommandResult r;
         try
         {
-            const string Script = "\"$1\" -o ro \"$2\" \"$3\"; echo \"exit=$?\"; echo \"mounted=$(grep -c \" $3 \" /proc/self/mountinfo)\"";
-            r = Command.Run("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", Script, "hostile", TestEnvironment.HelperPath, _image, mnt],
+            // The direct-I/O cases need a read-write mount: only then does the helper offer DIRECT_DEVICE.
+            const string Script = "\"$1\" -o \"$4\" \"$2\" \"$3\"; echo \"exit=$?\"; echo \"mounted=$(grep -c \" $3 \" /proc/self/mountinfo)\"";
+            string options = mode.StartsWith("direct-", StringComparison.Ordinal) ? "rw" : "ro";
+            r = Command.Run("unshare", ["-m", "--propagation", "private", "/bin/bash", "-c", Script, "hostile", TestEnvironment.HelperPath, _image, mnt, options],
                 TimeSpan.FromMinutes(1), new Dictionary<string, string> { ["SAFEMOUNT_SOCKET"] = socket });
         }
         finally
@@ -101,6 +107,11 @@ public sealed class HostilePeerTests
     [TestCase("request-200-fds", "carried more than 1 file descriptor", 7)]
     [TestCase("request-socket-fd", "not a block device or regular file", 9)]
     [TestCase("fuse-fd-devnull", "the FUSE fd is not /dev/fuse", 9)]
+    [TestCase("direct-no-fd", "DirectDevice message carried no file descriptor", 8)]
+    [TestCase("direct-two-fds", "DirectDevice message carried more than 1 file descriptor", 7)]
+    [TestCase("direct-not-odirect", "the direct-I/O fd is not open O_RDWR|O_DIRECT", 9)]
+    [TestCase("direct-other-file", "the direct-I/O fd is not the device of the MOUNT_REQUEST", 9)]
+    [TestCase("direct-unagreed", "DirectDevice flag without the capability agreed in HELLO", 3)]
     public void ServiceRefusesAHostileHelper(string mode, string reason, int? errorCode)
     {
         // A copy outside the worktree's root-only paths, so the not-root peer can run it too.

@@ -68,7 +68,8 @@ internal sealed class Ext4Transaction : IDisposable
 
     /// <summary>
     /// Writes file data at byte <paramref name="offsetInBlock"/> of data block <paramref name="block"/>
-    /// (it may run on into the following blocks) straight to the device.
+    /// (it may run on into the following blocks) straight to the device
+    /// (<see cref="IWritableBlockDevice.WriteData"/>: possibly direct I/O).
     /// </summary>
     public void WriteData(ulong block, int offsetInBlock, ReadOnlySpan<byte> data)
     {
@@ -81,7 +82,7 @@ internal sealed class Ext4Transaction : IDisposable
 
         ulong blocks = ((ulong)offsetInBlock + (ulong)data.Length + _volume.BlockSize - 1) >> _volume.BlockSizeBits;
         _volume.CheckBlockRange(block, blocks, "file data");
-        _volume.WritableDevice.Write(checked(((long)block << _volume.BlockSizeBits) + offsetInBlock), data);
+        _volume.WritableDevice.WriteData(checked(((long)block << _volume.BlockSizeBits) + offsetInBlock), data);
         _volume.CountDataWritten(data.Length);
     }
 

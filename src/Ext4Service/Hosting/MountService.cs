@@ -54,7 +54,9 @@ internal sealed class MountService
         // The device fd is here: confine before the engine reads a byte of it.
         try
         {
-            SandboxReport sandbox = ServiceSandbox.Confine([endpoint.Socket, request.Device]);
+            SandboxReport sandbox = ServiceSandbox.Confine(request.DirectDevice is { } second
+                ? [endpoint.Socket, request.Device, second]
+                : [endpoint.Socket, request.Device]);
             _timeline.Mark("sandbox");
             LogSandbox(sandbox);
         }
@@ -72,9 +74,16 @@ internal sealed class MountService
 
         // The engine reads and writes through .NET's RandomAccess (pread/pwrite); the
         // SafeFileHandle borrows the fd, which stays owned by the request. The helper opened the
-        // device read-write exactly when it asks for a read-write mount.
+        // device read-write exactly when it asks for a read-write mount. With a DIRECT_DEVICE fd
+        // (also owned by the request) large file data writes go through it instead
+        // (DirectDataBlockDevice), once ArmDirectIo has checked the volume.
         using var handle = new SafeFileHandle(request.Device.DangerousGetHandle(), ownsHandle: false);
-        var device = new FileBlockDevice(handle, checked((long)request.DeviceSize), writable: !request.ReadOnly);
+        var buffered = new FileBlockDevice(handle, checked((long)request.DeviceSize), writable: !request.ReadOnly);
+        DirectDataBlockDevice? direct = request.DirectDevice is { } directFd
+            ? new DirectDataBlockDevice(buffered, directFd, DirectDataBlockDevice.AlignmentOf(directFd),
+                reason => ServiceLog.DirectIoOff(_logger, request.SourcePath, reason))
+            : null;
+        IWritableBlockDevice device = direct ?? (IWritableBlockDevice)buffered;
         Ext4Volume volume;
         Ext4Inode root;
         try
@@ -115,9 +124,43 @@ internal sealed class MountService
             return Refuse(endpoint, request, ProtocolErrorCode.CorruptFilesystem, "the root inode is not a directory");
         }
 
+        if (direct is not null)
+        {
+            ArmDirectIo(direct, volume, request.SourcePath);
+        }
+
         using (volume)
         {
-            return Serve(endpoint, request, volume, root, options);
+            int exit = Serve(endpoint, request, volume, root, options);
+            if (direct is not null)
+            {
+                ServiceLog.DirectIoTotals(_logger, request.SourcePath, direct.DirectBytes, direct.BufferedDataBytes);
+            }
+
+            return exit;
+        }
+    }
+
+    /// <summary>
+    /// Direct I/O for file data only where a data block never shares a page-cache page with
+    /// metadata (block size ≥ page size; see <see cref="DirectDataBlockDevice"/>) and the volume
+    /// is writable.
+    /// </summary>
+    private void ArmDirectIo(DirectDataBlockDevice direct, Ext4Volume volume, string source)
+    {
+        int page = Environment.SystemPageSize;
+        if (volume.IsReadOnly)
+        {
+            ServiceLog.DirectIoUnused(_logger, source, "the volume is served read-only");
+        }
+        else if (volume.BlockSize < page)
+        {
+            ServiceLog.DirectIoUnused(_logger, source, $"block size {volume.BlockSize} is below the page size {page}");
+        }
+        else
+        {
+            direct.Arm();
+            ServiceLog.DirectIoOn(_logger, source, direct.Alignment);
         }
     }
 

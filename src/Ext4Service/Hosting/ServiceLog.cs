@@ -38,6 +38,18 @@ internal static partial class ServiceLog
     [LoggerMessage(EventId = 110, Level = LogLevel.Information, Message = "{Source}: released {Count} orphan inode(s) left by an earlier mount")]
     public static partial void OrphansReleased(ILogger logger, string source, int count);
 
-    [LoggerMessage(EventId = 111, Level = LogLevel.Debug, Message = "setup times (each step, in parentheses since Main): {Times}")]
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information, Message = "{Source}: file data writes use O_DIRECT for aligned ranges (alignment {Alignment} bytes)")]
+    public static partial void DirectIoOn(ILogger logger, string source, int alignment);
+
+    [LoggerMessage(EventId = 112, Level = LogLevel.Information, Message = "{Source}: the O_DIRECT fd is not used: {Reason}")]
+    public static partial void DirectIoUnused(ILogger logger, string source, string reason);
+
+    [LoggerMessage(EventId = 113, Level = LogLevel.Warning, Message = "{Source}: direct I/O turned off: {Reason}")]
+    public static partial void DirectIoOff(ILogger logger, string source, string reason);
+
+    [LoggerMessage(EventId = 114, Level = LogLevel.Information, Message = "{Source}: file data written: {DirectBytes} bytes with O_DIRECT, {BufferedBytes} bytes through the page cache")]
+    public static partial void DirectIoTotals(ILogger logger, string source, long directBytes, long bufferedBytes);
+
+    [LoggerMessage(EventId = 115, Level = LogLevel.Debug, Message = "setup times (each step, in parentheses since Main): {Times}")]
     public static partial void SetupTimes(ILogger logger, string times);
 }

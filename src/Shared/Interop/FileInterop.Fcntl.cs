@@ -7,6 +7,7 @@ public static partial class FileInterop
 {
     public const int F_GETFD = 1;
     public const int F_SETFD = 2;
+    public const int F_GETFL = 3;
     public const int FD_CLOEXEC = 1;
 
     /// <summary>F_DUPFD_CLOEXEC: duplicate to the lowest free fd ≥ arg, close-on-exec set.</summary>
@@ -23,6 +24,18 @@ public static partial class FileInterop
         {
             throw ErrnoException.FromLastError("fcntl FD_CLOEXEC");
         }
+    }
+
+    /// <summary>fcntl(F_GETFL): the file status flags and access mode of the open file description.</summary>
+    public static int GetStatusFlags(SafeFd fd)
+    {
+        int flags = fcntl_(fd, F_GETFL, 0);
+        if (flags < 0)
+        {
+            throw ErrnoException.FromLastError("fcntl F_GETFL");
+        }
+
+        return flags;
     }
 
     /// <summary>

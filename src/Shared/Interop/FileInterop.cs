@@ -22,12 +22,22 @@ public static unsafe partial class FileInterop
     public const int O_CREAT = 0x40;
     public const int O_APPEND = 0x400;
 
+    /// <summary>O_DIRECT (x86-64 value): I/O bypasses the page cache; buffer address, file offset
+    /// and length must be multiples of the fd's DIO alignment (<see cref="DirectIoAlignment"/>).</summary>
+    public const int O_DIRECT = 0x4000;
+
+    /// <summary>The access-mode bits of the open flags (O_RDONLY, O_WRONLY, O_RDWR).</summary>
+    public const int O_ACCMODE = 0x3;
+
     public const int AT_FDCWD = -100;
     public const int AT_EMPTY_PATH = 0x1000;
     public const int AT_SYMLINK_NOFOLLOW = 0x100;
 
     /// <summary>statx mask bit for the basic stat fields (STATX_BASIC_STATS).</summary>
     public const uint STATX_BASIC_STATS = 0x7FF;
+
+    /// <summary>statx mask bit for stx_dio_mem_align and stx_dio_offset_align (STATX_DIOALIGN).</summary>
+    public const uint STATX_DIOALIGN = 0x2000;
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
     private static partial int open_(string path, int flags, int mode);
@@ -198,6 +208,66 @@ public static unsafe partial class FileInterop
                 done += (int)n;
             }
         }
+    }
+
+    /// <summary>
+    /// One pwrite(2) call (EINTR retried): returns the bytes written, which may be fewer than
+    /// asked (an O_DIRECT write to a block device answers 0 when the kernel could not invalidate
+    /// the page cache over the range, blkdev_direct_write), or a negative errno. The caller
+    /// decides what a short write means.
+    /// </summary>
+    public static long PWrite(SafeFd fd, ReadOnlySpan<byte> buffer, long offset)
+    {
+        fixed (byte* p = buffer)
+        {
+            while (true)
+            {
+                nint n = pwrite_(fd, p, (nuint)buffer.Length, offset);
+                if (n >= 0)
+                {
+                    return n;
+                }
+
+                int e = Marshal.GetLastPInvokeError();
+                if (e != (int)Errno.EINTR)
+                {
+                    return -e;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// statx STATX_DIOALIGN on an open fd: (stx_dio_mem_align, stx_dio_offset_align) in bytes, or
+    /// null when the kernel or the file system does not report them (mask bit absent, or 0:
+    /// O_DIRECT unsupported on this file).
+    /// </summary>
+    public static (uint MemAlign, uint OffsetAlign)? DirectIoAlignment(SafeFd fd)
+    {
+        StatxBuffer buf = default;
+        bool added = false;
+        try
+        {
+            fd.DangerousAddRef(ref added);
+            if (statx_(fd.Fd, string.Empty, AT_EMPTY_PATH, STATX_DIOALIGN, &buf) != 0)
+            {
+                throw ErrnoException.FromLastError("statx STATX_DIOALIGN");
+            }
+        }
+        finally
+        {
+            if (added)
+            {
+                fd.DangerousRelease();
+            }
+        }
+
+        if ((buf.stx_mask & STATX_DIOALIGN) == 0 || buf.stx_dio_mem_align == 0 || buf.stx_dio_offset_align == 0)
+        {
+            return null;
+        }
+
+        return (buf.stx_dio_mem_align, buf.stx_dio_offset_align);
     }
 
     /// <summary>statx(2) on an open fd (AT_EMPTY_PATH): the type check never follows a path.</summary>

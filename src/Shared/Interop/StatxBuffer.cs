@@ -20,4 +20,11 @@ public struct StatxBuffer
     [FieldOffset(132)] public uint stx_rdev_minor;
     [FieldOffset(136)] public uint stx_dev_major;
     [FieldOffset(140)] public uint stx_dev_minor;
+    [FieldOffset(144)] public ulong stx_mnt_id;
+
+    /// <summary>Memory buffer alignment for direct I/O, bytes (STATX_DIOALIGN).</summary>
+    [FieldOffset(152)] public uint stx_dio_mem_align;
+
+    /// <summary>File offset (and length) alignment for direct I/O, bytes (STATX_DIOALIGN).</summary>
+    [FieldOffset(156)] public uint stx_dio_offset_align;
 }

@@ -23,6 +23,10 @@ public sealed class HelperClient : IDisposable
     /// <summary>The version chosen in the handshake (0 before it).</summary>
     public uint Version { get; private set; }
 
+    /// <summary>The capabilities the service agreed to in HELLO_REPLY (None from a service that
+    /// answered the plain {version}).</summary>
+    public HelloFlags AgreedCapabilities { get; private set; }
+
     /// <summary>
     /// Connects to the service socket at <paramref name="path"/>, retrying EAGAIN (backlog full)
     /// until the deadline. ENOENT / ECONNREFUSED are thrown as <see cref="ErrnoException"/> so
@@ -56,7 +60,11 @@ public sealed class HelperClient : IDisposable
         }
     }
 
-    /// <summary>HELLO {Min, Max, flags} → HELLO_REPLY; returns the chosen version.</summary>
+    /// <summary>
+    /// HELLO {Min, Max, flags} → HELLO_REPLY {version} or, when <paramref name="flags"/> asks for a
+    /// capability, possibly {version, flags}; the service may agree only to what was asked.
+    /// Returns the chosen version.
+    /// </summary>
     public uint Handshake(HelloFlags flags = HelloFlags.None)
     {
         Deadline deadline = Deadline.After(_timeouts.Step);
@@ -66,6 +74,19 @@ public sealed class HelperClient : IDisposable
         using ReceivedMessage m = Expect(MessageType.HelloReply, deadline, "waiting for HELLO_REPLY");
         MessageReader r = m.Reader();
         uint version = r.ReadUInt32("version");
+        HelloFlags asked = flags & HelloFlags.ReplyCapabilities;
+        HelloFlags agreed = HelloFlags.None;
+        if (asked != HelloFlags.None && r.Remaining > 0)
+        {
+            uint raw = r.ReadUInt32("flags");
+            if ((raw & ~(uint)asked) != 0)
+            {
+                throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"HELLO_REPLY flags 0x{raw:x} agree to capabilities the helper did not ask for (0x{(uint)asked:x})");
+            }
+
+            agreed = (HelloFlags)raw;
+        }
+
         r.EnsureEnd();
         if (version < ProtocolVersion.Min || version > ProtocolVersion.Max)
         {
@@ -73,15 +94,30 @@ public sealed class HelperClient : IDisposable
         }
 
         Version = version;
+        AgreedCapabilities = agreed;
         return version;
     }
 
-    /// <summary>MOUNT_REQUEST with <see cref="MountRequest.Device"/> as its fd (the caller keeps ownership).</summary>
+    /// <summary>
+    /// MOUNT_REQUEST with <see cref="MountRequest.Device"/> as its fd, then, when the request has a
+    /// <see cref="MountRequest.DirectDevice"/>, DIRECT_DEVICE with that fd (the caller keeps
+    /// ownership of both). A direct device needs the capability agreed in <see cref="Handshake"/>.
+    /// </summary>
     public void SendMount(MountRequest request)
     {
+        if (request.DirectDevice is not null && (AgreedCapabilities & HelloFlags.DirectDevice) == 0)
+        {
+            throw new InvalidOperationException("the service did not agree to a direct-I/O device fd");
+        }
+
+        Deadline deadline = Deadline.After(_timeouts.Step);
         MessageWriter w = new(MessageType.MountRequest);
         request.EncodeBody(w);
-        _channel.Send(w, request.Device, Deadline.After(_timeouts.Step));
+        _channel.Send(w, request.Device, deadline);
+        if (request.DirectDevice is { } direct)
+        {
+            _channel.Send(new MessageWriter(MessageType.DirectDevice), direct, deadline);
+        }
     }
 
     /// <summary>Waits (MountReply deadline: the service may replay a journal) for MOUNT_ACCEPTED.</summary>

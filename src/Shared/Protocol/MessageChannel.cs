@@ -30,9 +30,9 @@ public sealed class MessageChannel : IDisposable
 
     /// <summary>How many fds a message of <paramref name="type"/> carries (exactly).</summary>
     public static int FdsCarried(MessageType type) =>
-        type is MessageType.MountRequest or MessageType.FuseFd ? 1 : 0;
+        type is MessageType.MountRequest or MessageType.FuseFd or MessageType.DirectDevice ? 1 : 0;
 
-    public static bool IsKnown(MessageType type) => type >= MessageType.Hello && type <= MessageType.Abort;
+    public static bool IsKnown(MessageType type) => type >= MessageType.Hello && type <= MessageType.DirectDevice;
 
     /// <summary>Sends <paramref name="message"/> with <paramref name="fd"/> (only for types that carry one).</summary>
     public void Send(MessageWriter message, SafeFd? fd, Deadline deadline)

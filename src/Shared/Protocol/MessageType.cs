@@ -29,4 +29,10 @@ public enum MessageType : uint
 
     /// <summary>helper → service: {reason}; the helper's mount failed.</summary>
     Abort = 9,
+
+    /// <summary>
+    /// helper → service, empty body, carries a second fd of the device opened O_DIRECT (read-write);
+    /// only right after a MOUNT_REQUEST flagged DirectDevice, which needs the capability agreed in HELLO.
+    /// </summary>
+    DirectDevice = 10,
 }

@@ -54,7 +54,7 @@ public sealed record MountAccepted
     internal static MountAccepted Decode(ref MessageReader r)
     {
         uint flags = r.ReadUInt32("flags");
-        if ((flags & ~(uint)MountRequestFlags.Known) != 0)
+        if ((flags & ~(uint)MountRequestFlags.ReadOnly) != 0)
         {
             throw new ProtocolException(ProtocolErrorCode.MalformedMessage, $"malformed MountAccepted message: reserved flags 0x{flags:x}");
         }

@@ -30,10 +30,17 @@ public sealed partial class ServiceEndpoint : IDisposable
     /// <summary>The helper's HELLO flags (valid after <see cref="Handshake"/>).</summary>
     public HelloFlags HelperFlags { get; private set; }
 
+    /// <summary>The capabilities this service answered in HELLO_REPLY (what the helper asked and this service offers).</summary>
+    public HelloFlags AgreedCapabilities { get; private set; }
+
     /// <summary>The connected socket, still owned by the endpoint (for a sandbox's fd allowlist).</summary>
     public SafeFd Socket => _channel.Socket;
 
-    /// <summary>Receives HELLO and answers HELLO_REPLY with the highest common version, or ERROR VersionMismatch.</summary>
+    /// <summary>
+    /// Receives HELLO and answers HELLO_REPLY with the highest common version, or ERROR
+    /// VersionMismatch. A helper that asked for a capability (<see cref="HelloFlags.ReplyCapabilities"/>)
+    /// gets the extended reply {version, flags}; any other helper the plain {version}.
+    /// </summary>
     public uint Handshake()
     {
         Deadline deadline = Deadline.After(_timeouts.Step);
@@ -59,38 +66,116 @@ public sealed partial class ServiceEndpoint : IDisposable
             throw new ProtocolException(ProtocolErrorCode.VersionMismatch, text);
         }
 
+        HelloFlags asked = (HelloFlags)hello.Flags & HelloFlags.ReplyCapabilities;
         MessageWriter w = new(MessageType.HelloReply);
         w.WriteUInt32(high);
+        if (asked != HelloFlags.None)
+        {
+            w.WriteUInt32((uint)asked);
+        }
+
         _channel.Send(w, null, deadline);
         Version = high;
         HelperFlags = (HelloFlags)hello.Flags;
+        AgreedCapabilities = asked;
         return high;
     }
 
     /// <summary>
     /// Receives MOUNT_REQUEST. The device fd is checked by fstat: a block device or a regular
-    /// file, else BadFdType. The caller owns the returned request (and its device fd).
+    /// file, else BadFdType. A request flagged DirectDevice (allowed only when HELLO agreed the
+    /// capability) is followed by DIRECT_DEVICE, whose fd must be the same device (rdev, or
+    /// dev+inode for a regular file), open O_RDWR with O_DIRECT, else BadFdType. The caller owns
+    /// the returned request (and its fds).
     /// </summary>
     public MountRequest ReceiveMountRequest()
     {
-        using ReceivedMessage m = Expect(MessageType.MountRequest, Deadline.After(_timeouts.Step), "waiting for MOUNT_REQUEST");
-        try
+        Deadline deadline = Deadline.After(_timeouts.Step);
+        MountRequest request;
+        StatxResult st;
+        bool directFollows;
+        using (ReceivedMessage m = Expect(MessageType.MountRequest, deadline, "waiting for MOUNT_REQUEST"))
         {
-            SafeFd dev = m.Fds.Take(0);
             try
             {
-                StatxResult st = FileInterop.FStat(dev);
-                if (!st.IsBlockDevice && !st.IsRegular)
+                SafeFd dev = m.Fds.Take(0);
+                try
                 {
-                    throw new ProtocolException(ProtocolErrorCode.BadFdType, $"the device fd is not a block device or regular file (mode 0{Convert.ToString(st.Mode, 8)})");
+                    st = FileInterop.FStat(dev);
+                    if (!st.IsBlockDevice && !st.IsRegular)
+                    {
+                        throw new ProtocolException(ProtocolErrorCode.BadFdType, $"the device fd is not a block device or regular file (mode 0{Convert.ToString(st.Mode, 8)})");
+                    }
+
+                    MessageReader r = m.Reader();
+                    request = MountRequest.Decode(ref r, dev, out directFollows);
+                }
+                catch
+                {
+                    dev.Dispose();
+                    throw;
                 }
 
-                MessageReader r = m.Reader();
-                return MountRequest.Decode(ref r, dev);
+                if (directFollows && (AgreedCapabilities & HelloFlags.DirectDevice) == 0)
+                {
+                    request.Dispose();
+                    throw new ProtocolException(ProtocolErrorCode.MalformedMessage, "malformed MountRequest message: DirectDevice flag without the capability agreed in HELLO");
+                }
+            }
+            catch (ProtocolException e)
+            {
+                TrySendError(e.Reason, e.Message);
+                throw;
+            }
+        }
+
+        if (!directFollows)
+        {
+            return request;
+        }
+
+        try
+        {
+            request.AttachDirectDevice(ReceiveDirectDevice(st, deadline));
+            return request;
+        }
+        catch
+        {
+            request.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>DIRECT_DEVICE: an empty body and one fd, checked against the device's statx <paramref name="device"/>.</summary>
+    private SafeFd ReceiveDirectDevice(StatxResult device, Deadline deadline)
+    {
+        using ReceivedMessage m = Expect(MessageType.DirectDevice, deadline, "waiting for DIRECT_DEVICE");
+        try
+        {
+            m.Reader().EnsureEnd();
+            SafeFd direct = m.Fds.Take(0);
+            try
+            {
+                StatxResult st = FileInterop.FStat(direct);
+                bool same = device.IsBlockDevice
+                    ? st.IsBlockDevice && st.RdevMajor == device.RdevMajor && st.RdevMinor == device.RdevMinor
+                    : st.IsRegular && st.DevMajor == device.DevMajor && st.DevMinor == device.DevMinor && st.Inode == device.Inode;
+                if (!same)
+                {
+                    throw new ProtocolException(ProtocolErrorCode.BadFdType, "the direct-I/O fd is not the device of the MOUNT_REQUEST");
+                }
+
+                int flags = FileInterop.GetStatusFlags(direct);
+                if ((flags & FileInterop.O_DIRECT) == 0 || (flags & FileInterop.O_ACCMODE) != FileInterop.O_RDWR)
+                {
+                    throw new ProtocolException(ProtocolErrorCode.BadFdType, $"the direct-I/O fd is not open O_RDWR|O_DIRECT (flags 0{Convert.ToString(flags, 8)})");
+                }
+
+                return direct;
             }
             catch
             {
-                dev.Dispose();
+                direct.Dispose();
                 throw;
             }
         }

@@ -5,10 +5,11 @@
 # service to exit (at most 30 s) and prints KEY=VALUE lines: error-code (of an ERROR the service
 # sent, if any), service-exit, then the service's log (stderr) prefixed "log: ".
 # Usage: hostile-helper.py SERVICE IMAGE MODE
-import array, fcntl, os, socket, struct, subprocess, sys
+import array, fcntl, os, socket, struct, subprocess, sys, tempfile
 
 service, image, mode = sys.argv[1], sys.argv[2], sys.argv[3]
 HELLO, HELLO_REPLY, MOUNT_REQUEST, MOUNT_ACCEPTED, FUSE_FD, FUSE_FD_ACCEPTED, READY, ERROR = 1, 2, 3, 4, 5, 6, 7, 8
+DIRECT_DEVICE = 10
 
 def msg(tag, body=b""):
     return struct.pack("<II", tag, len(body)) + body
@@ -26,6 +27,10 @@ def send(c, data, fds=()):
 hello = msg(HELLO, struct.pack("<III", 1, 1, 0))
 size = os.path.getsize(image)
 request = msg(MOUNT_REQUEST, struct.pack("<IQ", 1, size) + s16(image) + s16("/mnt/hostile") + s16(""))
+# Read-write with bit 1: a DIRECT_DEVICE message follows.
+direct_request = msg(MOUNT_REQUEST, struct.pack("<IQ", 2, size) + s16(image) + s16("/mnt/hostile") + s16(""))
+if mode.startswith("direct-") and mode != "direct-unagreed":
+    hello = msg(HELLO, struct.pack("<III", 1, 1, 2))
 
 if mode == "not-root":
     os.setgid(65534)
@@ -65,6 +70,25 @@ try:
             send(ours, request, [a.fileno()])
         elif mode == "request-200-fds":
             send(ours, request, [dev] * 200)
+        elif mode.startswith("direct-"):
+            os.close(dev)
+            dev = os.open(image, os.O_RDWR)
+            send(ours, direct_request, [dev])
+            if mode == "direct-unagreed":
+                pass  # refused on the request itself: bit 1 was never agreed
+            elif mode == "direct-no-fd":
+                send(ours, msg(DIRECT_DEVICE))
+            elif mode == "direct-two-fds":
+                odirect = os.open(image, os.O_RDWR | os.O_DIRECT)
+                send(ours, msg(DIRECT_DEVICE), [odirect, odirect])
+            elif mode == "direct-not-odirect":
+                send(ours, msg(DIRECT_DEVICE), [os.open(image, os.O_RDWR)])
+            elif mode == "direct-other-file":
+                other = tempfile.TemporaryFile(dir=os.path.dirname(image))
+                other.truncate(size)
+                send(ours, msg(DIRECT_DEVICE), [os.open("/proc/self/fd/%d" % other.fileno(), os.O_RDWR | os.O_DIRECT)])
+            else:
+                sys.exit("unknown mode " + mode)
         elif mode == "fuse-fd-devnull":
             send(ours, request, [dev])
             ours.recv(70000)

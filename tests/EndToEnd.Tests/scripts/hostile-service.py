@@ -3,10 +3,11 @@
 # unit would, accepts one connection from the real mount.safe.ext4 and misbehaves as MODE says.
 # It speaks protocol version 1 (docs/PROTOCOL.md) from the spec, not from the C# code.
 # Usage: hostile-service.py SOCKET MODE
-import array, os, socket, struct, sys, time
+import array, fcntl, os, socket, struct, sys, time
 
 path, mode = sys.argv[1], sys.argv[2]
 HELLO, HELLO_REPLY, MOUNT_REQUEST, MOUNT_ACCEPTED, FUSE_FD, FUSE_FD_ACCEPTED, READY, ERROR = 1, 2, 3, 4, 5, 6, 7, 8
+DIRECT_DEVICE = 10
 
 def msg(tag, body=b""):
     return struct.pack("<II", tag, len(body)) + body
@@ -53,6 +54,32 @@ elif mode.startswith("fds-"):
     n = int(mode[4:])
     fds = [os.open("/dev/null", os.O_RDONLY) for _ in range(n)]
     send_fds(c, reply, fds)
+elif mode == "direct-unasked-bit":
+    # Agrees to DIRECT_DEVICE and to bit 2, which no helper asked for.
+    c.send(msg(HELLO_REPLY, struct.pack("<II", 1, 6)))
+elif mode == "direct-die-after-request":
+    # Agrees to DIRECT_DEVICE, checks what a read-write helper sends (MOUNT_REQUEST bit 1 with the
+    # device fd, then DIRECT_DEVICE with one O_RDWR|O_DIRECT fd), and dies: the helper must fail
+    # cleanly and leave no loop device once both fds are closed.
+    asked = struct.unpack_from("<I", hello, 16)[0]
+    c.send(msg(HELLO_REPLY, struct.pack("<II", 1, 2 if asked & 2 else 0)))
+    req, dev = recv(c)
+    direct_msg, direct = recv(c)
+    problems = []
+    if not asked & 2:
+        problems.append("HELLO flags 0x%x without DIRECT_DEVICE" % asked)
+    if struct.unpack_from("<I", req, 8)[0] != 2:
+        problems.append("MOUNT_REQUEST flags 0x%x" % struct.unpack_from("<I", req, 8)[0])
+    if direct_msg != msg(DIRECT_DEVICE) or len(dev) != 1 or len(direct) != 1:
+        problems.append("DIRECT_DEVICE %r with %d+%d fds" % (direct_msg, len(dev), len(direct)))
+    elif fcntl.fcntl(direct[0], fcntl.F_GETFL) & (os.O_DIRECT | os.O_ACCMODE) != os.O_DIRECT | os.O_RDWR:
+        problems.append("DIRECT_DEVICE fd flags 0%o" % fcntl.fcntl(direct[0], fcntl.F_GETFL))
+    elif os.fstat(direct[0]).st_rdev != os.fstat(dev[0]).st_rdev:
+        problems.append("DIRECT_DEVICE fd is another device")
+    if problems:
+        c.send(msg(ERROR, struct.pack("<I", 1) + s16("fake: " + "; ".join(problems))))
+        time.sleep(1)
+    os._exit(3)
 elif mode == "shadow-fd":
     # An fd of the wrong kind where the helper expects none: /etc/shadow itself.
     send_fds(c, reply, [os.open("/etc/shadow", os.O_RDONLY)])

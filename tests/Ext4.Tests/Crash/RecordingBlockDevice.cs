@@ -45,6 +45,17 @@ internal sealed class RecordingBlockDevice(IWritableBlockDevice inner) : IWritab
         }
     }
 
+    /// <summary>File data: forwarded as data (so a direct-I/O inner device takes its own path), logged like any write.</summary>
+    public void WriteData(long offset, ReadOnlySpan<byte> source)
+    {
+        lock (_lock)
+        {
+            ThrowIfCrashed($"data write of {source.Length} bytes at offset {offset}");
+            inner.WriteData(offset, source);
+            _log.Add(new DeviceEvent(offset, source.ToArray()));
+        }
+    }
+
     public void Flush()
     {
         lock (_lock)

@@ -17,6 +17,16 @@ public interface IWritableBlockDevice : IBlockDevice
     /// </summary>
     void Write(long offset, ReadOnlySpan<byte> source);
 
+    /// <summary>
+    /// <see cref="Write"/> for file data only (the blocks of regular files, written outside the
+    /// journal; never a block the metadata <see cref="BlockCache"/> holds). Same contract and
+    /// durability as <see cref="Write"/> (<see cref="Flush"/> covers it); an implementation may
+    /// send the aligned part straight to the device, bypassing the page cache (O_DIRECT). The
+    /// engine calls it only under the owning inode's lock, so no other write of the range runs
+    /// at the same time.
+    /// </summary>
+    void WriteData(long offset, ReadOnlySpan<byte> source) => Write(offset, source);
+
     /// <summary>Makes every completed write durable (fsync). Throws <see cref="Ext4IOException"/>.</summary>
     void Flush();
 }
