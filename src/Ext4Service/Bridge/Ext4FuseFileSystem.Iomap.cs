@@ -213,7 +213,17 @@ internal sealed partial class Ext4FuseFileSystem
     {
         // A new block is NEW (iomap zeroes around partial writes) and DIRTY (its allocation
         // must be committed before fdatasync returns), as ext4_set_iomap and fuse4fs flag it.
+        // Blocks allocated by an earlier request stay DIRTY until that allocation is durable:
+        // without the flag an O_DSYNC direct write over them may complete with a FUA write alone
+        // (iomap_dio_bio_iter) and never ask for the commit that makes them part of the file.
+        // ext4_set_iomap asks ext4_inode_datasync_dirty per inode; the volume-wide question
+        // (Ext4Volume.HasUndurableChanges) is conservative: at worst an fsync more.
         FuseIomapFlags flags = m.New ? FuseIomapFlags.FUSE_IOMAP_F_NEW | FuseIomapFlags.FUSE_IOMAP_F_DIRTY : FuseIomapFlags.None;
+        if (m.Kind is Ext4MappingKind.Mapped or Ext4MappingKind.Unwritten && _volume.HasUndurableChanges)
+        {
+            flags |= FuseIomapFlags.FUSE_IOMAP_F_DIRTY;
+        }
+
         return m.Kind switch
         {
             Ext4MappingKind.Mapped => new FuseIomapMapping((ulong)m.Offset, (ulong)m.Length, (ulong)m.DeviceOffset, FuseIomapType.FUSE_IOMAP_TYPE_MAPPED, flags, _backingId),

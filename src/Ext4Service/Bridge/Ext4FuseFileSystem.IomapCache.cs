@@ -110,12 +110,15 @@ internal sealed partial class Ext4FuseFileSystem
     /// holes (a later allocation would leave a cached hole over data: for a block-mapped file no
     /// IOEND comes to drop it), inline data (moved by fh-less READ/WRITE), and new blocks (their
     /// NEW|DIRTY flags describe this one I/O: cached, NEW would zero around later writes and a
-    /// copy without DIRTY would let O_DSYNC skip the commit of the allocation).
+    /// copy without DIRTY would let O_DSYNC skip the commit of the allocation), nor any mapping
+    /// answered DIRTY (changes not yet durable, <see cref="ToIomap"/>): the flag describes the
+    /// volume now, and a cached copy would keep it, or lose it, after the commit.
     /// <paramref name="epoch"/> was read before the lookup (<see cref="MappingEpochs"/>).
     /// </summary>
     private void UpsertAfterBegin(uint ino, FuseIomapOp op, in Ext4Mapping m, FuseIomapMapping read, long epoch)
     {
-        if ((op & FuseIomapOp.FUSE_IOMAP_OP_REPORT) != 0 || m.New || m.Kind is not (Ext4MappingKind.Mapped or Ext4MappingKind.Unwritten))
+        if ((op & FuseIomapOp.FUSE_IOMAP_OP_REPORT) != 0 || m.New || m.Kind is not (Ext4MappingKind.Mapped or Ext4MappingKind.Unwritten)
+            || (read.Flags & FuseIomapFlags.FUSE_IOMAP_F_DIRTY) != 0)
         {
             return;
         }

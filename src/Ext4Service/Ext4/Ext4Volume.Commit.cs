@@ -138,6 +138,7 @@ public sealed partial class Ext4Volume
         lock (_syncLock)
         {
             List<(ulong Block, byte[] Data)> dirty;
+            long installs;
             _handles.EnterWriteLock();
             try
             {
@@ -151,6 +152,8 @@ public sealed partial class Ext4Volume
                     dirty = Cache.DirtySnapshot();
                 }
 
+                // Last inside the barrier: the superblock counters above are an install too.
+                installs = Cache.Installs;
             }
             finally
             {
@@ -163,12 +166,29 @@ public sealed partial class Ext4Volume
             }
 
             WritableDevice.Flush();
+            MarkDurable(installs);
             foreach (var (block, data) in dirty)
             {
                 Cache.MarkClean(block, data);
             }
         }
     }
+
+    /// <summary>
+    /// True while a metadata change made on this volume may not survive a crash yet: some block
+    /// was installed in the cache after the last commit (journal) or write-back (no journal) that
+    /// completed with its device flush. The volume-wide, conservative form of the kernel's
+    /// ext4_inode_datasync_dirty (which asks the same per inode): a mapping handed to a writer
+    /// while this is true must make fdatasync/O_DSYNC commit (fuse-iomap: FUSE_IOMAP_F_DIRTY).
+    /// </summary>
+    public bool HasUndurableChanges => Cache.Installs > Volatile.Read(ref _durableInstalls);
+
+    /// <summary>Installs counted up to the last commit or write-back that completed with its flush.
+    /// Written only under <see cref="_syncLock"/>.</summary>
+    private long _durableInstalls;
+
+    /// <summary>Every change up to <paramref name="installs"/> (read at the commit's barrier) is on stable storage. Caller holds <see cref="_syncLock"/>.</summary>
+    private void MarkDurable(long installs) => Volatile.Write(ref _durableInstalls, Math.Max(_durableInstalls, installs));
 
     /// <summary>
     /// Clean unmount: syncs, then, when this mount changed anything, sets EXT4_VALID_FS again

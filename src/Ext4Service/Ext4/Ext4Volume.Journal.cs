@@ -94,6 +94,7 @@ public sealed partial class Ext4Volume
 
             List<(ulong Block, byte[] Data)> blocks;
             List<(ulong Start, uint Count)> freed;
+            long installs;
             _handles.EnterWriteLock();
             try
             {
@@ -119,6 +120,9 @@ public sealed partial class Ext4Volume
                     blocks = Cache.TakeUnlogged();
                     freed = Freed!.BeginCommit(GroupFirstBlock);
                 }
+
+                // Last inside the barrier: the superblock counters above are an install too.
+                installs = Cache.Installs;
             }
             finally
             {
@@ -135,6 +139,7 @@ public sealed partial class Ext4Volume
                     }
 
                     WritableDevice.Flush();
+                    MarkDurable(installs);
                     return;
                 }
 
@@ -142,6 +147,8 @@ public sealed partial class Ext4Volume
                 {
                     WriteUnjournaled(blocks);
                 }
+
+                MarkDurable(installs);
             }
             catch (Ext4IOException)
             {

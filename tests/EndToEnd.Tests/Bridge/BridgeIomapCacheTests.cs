@@ -45,12 +45,13 @@ public sealed partial class BridgeIomapCacheTests
             Assert.That(ioctls, Is.EqualTo(new[] { "BACKING_OPEN", "SET_BLOCKSIZE 1 4096" }));
 
             // Replies to INIT (unique 2) and CONFIG (3), then BEGIN (4) is preceded by its UPSERT.
-            Assert.That(written.Take(8).Select(w => (Error(w), Unique(w))).ToArray(), Is.EqualTo(new (int, ulong)[]
+            Assert.That(written.Take(9).Select(w => (Error(w), Unique(w))).ToArray(), Is.EqualTo(new (int, ulong)[]
             {
                 (0, 2), (0, 3),
                 (100, 0), (0, 4),   // UPSERT, BEGIN reply
                 (0, 5),             // REPORT: no UPSERT
                 (0, 6),             // WRITE past EOF allocates: new blocks are not pushed
+                (0, 7),             // WRITE over that block before its allocation is committed: DIRTY, not pushed
                 (101, 0), (101, 0), // punch, truncate; unlink and FORGET: none (the kernel no longer holds the inode when it is freed)
             }));
 
@@ -58,7 +59,10 @@ public sealed partial class BridgeIomapCacheTests
             byte[] allocated = written[5][16..48];
             Assert.That((U16At(allocated, 24), U16At(allocated, 26)), Is.EqualTo((3, 3)), "UNWRITTEN, NEW|DIRTY");
             long pNew = (long)(BinaryPrimitives.ReadUInt64LittleEndian(allocated.AsSpan(16)) / Bs);
-            List<byte[]> devInval = [.. written.Skip(8)];
+            byte[] uncommitted = written[6][16..48];
+            Assert.That((U16At(uncommitted, 24), U16At(uncommitted, 26)), Is.EqualTo((3, 2)), "UNWRITTEN, DIRTY (no longer NEW)");
+            Assert.That(uncommitted[16..24], Is.EqualTo(allocated[16..24]), "the block the WRITE allocated");
+            List<byte[]> devInval = [.. written.Skip(9)];
             Assert.That(devInval, Is.Not.Empty);
             Assert.That(devInval.Select(Error), Has.All.EqualTo(99), "only DEV_INVAL after the INVALs");
             var released = new List<long>();
@@ -91,8 +95,8 @@ public sealed partial class BridgeIomapCacheTests
                 U64(ino), U64(ino),                         // nodeid, attr_ino
                 read,                                       // read: as in the reply
                 Io(0, Blocks * Bs, ulong.MaxValue, 253, 0, 0))), "UPSERT: the read mapping, write fork NOCACHE");
-            Assert.That(written[6], Is.EqualTo(Inval(ino, Bs, 2 * Bs)), "punch [4096, 12288): blocks 1-2");
-            Assert.That(written[7], Is.EqualTo(Inval(ino, 6 * Bs, ulong.MaxValue)), "truncate to 5 blocks + 1 byte: from block 6 to EOF");
+            Assert.That(written[7], Is.EqualTo(Inval(ino, Bs, 2 * Bs)), "punch [4096, 12288): blocks 1-2");
+            Assert.That(written[8], Is.EqualTo(Inval(ino, 6 * Bs, ulong.MaxValue)), "truncate to 5 blocks + 1 byte: from block 6 to EOF");
 
             Fsck(image);
         }
@@ -115,7 +119,7 @@ public sealed partial class BridgeIomapCacheTests
             // INIT is answered; the iomap opcodes get ENOSYS; the same frees notify nothing.
             Assert.That(written.Select(w => (Error(w), Unique(w))).ToArray(), Is.EqualTo(new (int, ulong)[]
             {
-                (0, 2), (-38, 3), (-38, 4), (-38, 5), (-38, 6),
+                (0, 2), (-38, 3), (-38, 4), (-38, 5), (-38, 6), (-38, 7),
             }));
             Fsck(image);
         }
@@ -127,7 +131,8 @@ public sealed partial class BridgeIomapCacheTests
 
     /// <summary>
     /// One session over <paramref name="image"/>: INIT (iomap kernel: minor 99 with FUSE_IOMAP;
-    /// else the 6.18 offer), IOMAP_CONFIG, BEGIN read at 0, BEGIN REPORT, BEGIN WRITE past EOF; then,
+    /// else the 6.18 offer), IOMAP_CONFIG, BEGIN read at 0, BEGIN REPORT, BEGIN WRITE past EOF,
+    /// BEGIN WRITE again over the block that WRITE allocated; then,
     /// with the session live, lookup /f, punch [4096, 12288), truncate to 5 blocks + 1 byte,
     /// unlink /f, its FORGET and a commit (FREEZE_FS's sync), as the kernel's requests would
     /// drive them. Returns every write to /dev/fuse in order.
@@ -147,6 +152,7 @@ public sealed partial class BridgeIomapCacheTests
             Begin(4, ino, 0, 100, 10),                    // read
             Begin(5, ino, 1U << 2, 0, Blocks * Bs),       // REPORT (FIEMAP)
             Begin(6, ino, 1U << 0, 20 * Bs, Bs),          // WRITE past EOF: allocates
+            Begin(7, ino, 1U << 0, 20 * Bs, Bs),          // WRITE again over the block just allocated
         ];
         var results = new List<Errno>();
         var device = new ScriptedDevice(requests, () =>

@@ -129,6 +129,65 @@ public sealed partial class BridgeIomapTests
         }
     }
 
+    /// <summary>
+    /// FUSE_IOMAP_F_DIRTY (ext4_set_iomap: ext4_inode_datasync_dirty): a block allocated by one
+    /// BEGIN is still DIRTY when a later BEGIN maps it, until the allocation is committed; after
+    /// the commit (what FSYNC does: a jbd2 transaction, or the write-back without a journal)
+    /// the same mapping comes back clean; e2fsck -fn is clean afterwards.
+    /// </summary>
+    [TestCase(true)]
+    [TestCase(false)]
+    public void AMappingStaysDirtyUntilItsAllocationIsCommitted(bool journal)
+    {
+        string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
+        try
+        {
+            string tree = Path.Combine(work, "tree");
+            Directory.CreateDirectory(tree);
+            var data = new byte[3 * 4096];
+            new Random(5).NextBytes(data);   // not zeros: mkfs -d leaves zero blocks as holes
+            File.WriteAllBytes(Path.Combine(tree, "f"), data);
+            string image = Path.Combine(work, "img");
+            Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-O", journal ? "has_journal" : "^has_journal", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
+            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /f")).Groups[1].Value, CultureInfo.InvariantCulture);
+
+            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
+            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
+            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false, CommitInterval = TimeSpan.FromHours(1) }))
+            {
+                Assert.That(volume.IsJournaled, Is.EqualTo(journal));
+                var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
+                Assert.That(fs.IomapConfig(new RecordingIomapDevice(), long.MaxValue, out _), Is.EqualTo(Errno.None));
+
+                Assert.That(fs.IomapBegin(Root, ino, ino, 0, 0, 4096, out FuseIomapMapping old, out _), Is.EqualTo(Errno.None));
+                Assert.That((old.Type, old.Flags), Is.EqualTo((FuseIomapType.FUSE_IOMAP_TYPE_MAPPED, FuseIomapFlags.None)), "nothing changed yet");
+
+                Assert.That(fs.IomapBegin(Root, ino, ino, FuseIomapOp.FUSE_IOMAP_OP_WRITE, 5 * 4096, 4096, out FuseIomapMapping fresh, out _), Is.EqualTo(Errno.None));
+                Assert.That((fresh.Type, fresh.Flags), Is.EqualTo((FuseIomapType.FUSE_IOMAP_TYPE_UNWRITTEN, FuseIomapFlags.FUSE_IOMAP_F_NEW | FuseIomapFlags.FUSE_IOMAP_F_DIRTY)));
+
+                Assert.That(fs.IomapBegin(Root, ino, ino, FuseIomapOp.FUSE_IOMAP_OP_WRITE, 5 * 4096, 4096, out FuseIomapMapping again, out _), Is.EqualTo(Errno.None));
+                Assert.That((again.Type, again.Addr, again.Flags), Is.EqualTo((FuseIomapType.FUSE_IOMAP_TYPE_UNWRITTEN, fresh.Addr, FuseIomapFlags.FUSE_IOMAP_F_DIRTY)),
+                    "the same block, no longer new, but its allocation is not committed");
+                Assert.That(fs.IomapBegin(Root, ino, ino, 0, 0, 4096, out FuseIomapMapping oldNow, out _), Is.EqualTo(Errno.None));
+                Assert.That(oldNow.Flags, Is.EqualTo(FuseIomapFlags.FUSE_IOMAP_F_DIRTY), "volume-wide, so conservative: an untouched extent is DIRTY too");
+
+                volume.Sync();
+                Assert.That(volume.HasUndurableChanges, Is.False);
+                Assert.That(fs.IomapBegin(Root, ino, ino, FuseIomapOp.FUSE_IOMAP_OP_WRITE, 5 * 4096, 4096, out FuseIomapMapping committed, out _), Is.EqualTo(Errno.None));
+                Assert.That((committed.Type, committed.Addr, committed.Flags), Is.EqualTo((FuseIomapType.FUSE_IOMAP_TYPE_UNWRITTEN, fresh.Addr, FuseIomapFlags.None)), "committed: clean");
+                volume.Unmount();
+            }
+
+            CommandResult fsck = Command.Run("timeout", ["120", "e2fsck", "-fn", image], TimeSpan.FromMinutes(3));
+            Assert.That(fsck.ExitCode, Is.Zero, fsck.ToString());
+            Assert.That(VariantImages.Debugfs(image, "bmap /f 5").Trim(), Does.EndWith("(uninit)"), "the committed allocation is on disk, unwritten");
+        }
+        finally
+        {
+            Directory.Delete(work, recursive: true);
+        }
+    }
+
     [Test]
     public void WithoutADeviceConfigIsEnodevAndAReadOnlyVolumeRefusesWrites()
     {

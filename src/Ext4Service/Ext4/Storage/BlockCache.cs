@@ -69,6 +69,7 @@ internal sealed class BlockCache
     private long _unpinSeq;         // guarded by _lock; unpins (MarkClean) and removals so far
     private long _forgottenThrough; // guarded by _lock; unpins numbered up to this one are no longer in _unpinnedAt
     private long _misses;
+    private long _installs; // written under _lock; read without it (Interlocked)
     private long _readaheadBlocks;
 
     public BlockCache(IBlockDevice device, int blockSize, long budgetBytes)
@@ -121,6 +122,13 @@ internal sealed class BlockCache
 
     /// <summary>Device reads made because a block was not cached, one per read however many blocks it covered (diagnostics and tests).</summary>
     public long Misses => Interlocked.Read(ref _misses);
+
+    /// <summary>
+    /// Number of <see cref="Install"/> calls so far: a metadata change counter. A caller that
+    /// reads it while no handle can install (the commit's barrier) knows every change up to that
+    /// count is in what it takes from the cache then.
+    /// </summary>
+    public long Installs => Interlocked.Read(ref _installs);
 
     /// <summary>Blocks inserted by readahead, beyond the ones that missed (diagnostics and tests).</summary>
     public long ReadaheadBlocks => Interlocked.Read(ref _readaheadBlocks);
@@ -213,6 +221,7 @@ internal sealed class BlockCache
 
             _dirty[block] = data;
             _unlogged.Add(block);
+            Interlocked.Increment(ref _installs);
         }
     }
 
