@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 
 namespace Safemount.EndToEnd.Tests;
@@ -96,6 +97,14 @@ internal static class VariantImages
         CommandResult r = Command.Run("dumpe2fs", ["-h", image], TimeSpan.FromMinutes(1));
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         return r.StdOut;
+    }
+
+    /// <summary>The inode number of <paramref name="path"/> in <paramref name="image"/> (debugfs stat).</summary>
+    public static uint InodeOf(string image, string path)
+    {
+        Match m = Regex.Match(Debugfs(image, $"stat {path}"), @"Inode: (\d+)");
+        Assert.That(m.Success, Is.True, $"debugfs stat {path}");
+        return uint.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>debugfs -R REQUEST IMAGE (read-only), stdout.</summary>

@@ -98,7 +98,7 @@ public sealed partial class BridgeIomapCacheTests
             Assert.That(written[7], Is.EqualTo(Inval(ino, Bs, 2 * Bs)), "punch [4096, 12288): blocks 1-2");
             Assert.That(written[8], Is.EqualTo(Inval(ino, 6 * Bs, ulong.MaxValue)), "truncate to 5 blocks + 1 byte: from block 6 to EOF");
 
-            Fsck(image);
+            TestImages.AssertClean(image);
         }
         finally
         {
@@ -121,7 +121,7 @@ public sealed partial class BridgeIomapCacheTests
             {
                 (0, 2), (-38, 3), (-38, 4), (-38, 5), (-38, 6), (-38, 7),
             }));
-            Fsck(image);
+            TestImages.AssertClean(image);
         }
         finally
         {
@@ -190,17 +190,11 @@ public sealed partial class BridgeIomapCacheTests
         CommandResult r = Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1));
         Assert.That(r.ExitCode, Is.Zero, r.ToString());
         string stat = VariantImages.Debugfs(image, "stat /f");
-        ino = uint.Parse(InodeLine().Match(stat).Groups[1].Value, CultureInfo.InvariantCulture);
+        ino = VariantImages.InodeOf(image, "/f");
         Match extent = OneExtent().Match(stat);
         Assert.That(extent.Success, Is.True, "one 12-block extent: " + stat);
         p0 = long.Parse(extent.Groups[1].Value, CultureInfo.InvariantCulture);
         return image;
-    }
-
-    private static void Fsck(string image)
-    {
-        CommandResult fsck = Command.Run("timeout", ["120", "e2fsck", "-fn", image], TimeSpan.FromMinutes(3));
-        Assert.That(fsck.ExitCode, Is.Zero, fsck.ToString());
     }
 
     private static byte[] Inval(uint ino, ulong offset, ulong length) => Cat(
@@ -260,9 +254,6 @@ public sealed partial class BridgeIomapCacheTests
     private static byte[] U64(long v) => U64((ulong)v);
 
     private static byte[] Cat(params byte[][] parts) => [.. parts.SelectMany(p => p)];
-
-    [GeneratedRegex(@"Inode: (\d+)")]
-    private static partial Regex InodeLine();
 
     /// <summary>debugfs stat's EXTENTS line for one extent of twelve blocks: "(0-11):P-Q".</summary>
     [GeneratedRegex(@"EXTENTS:\s*\(0-11\):(\d+)-\d+\s*$", RegexOptions.Multiline)]

@@ -60,7 +60,7 @@ public sealed partial class BridgeIomapTests
             string image = Path.Combine(work, "img");
             CommandResult r = Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-L", "iomapvol", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1));
             Assert.That(r.ExitCode, Is.Zero, r.ToString());
-            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /f")).Groups[1].Value, CultureInfo.InvariantCulture);
+            uint ino = VariantImages.InodeOf(image, "/f");
             long physical0 = long.Parse(VariantImages.Debugfs(image, "bmap /f 0").Trim(), CultureInfo.InvariantCulture);
 
             FuseIomapMapping read0, write0, hole, holeWrite;
@@ -115,8 +115,7 @@ public sealed partial class BridgeIomapTests
             }
 
             Assert.That(newSize, Is.EqualTo(6 * 4096));
-            CommandResult fsck = Command.Run("timeout", ["120", "e2fsck", "-fn", image], TimeSpan.FromMinutes(3));
-            Assert.That(fsck.ExitCode, Is.Zero, fsck.ToString());
+            TestImages.AssertClean(image);
             VariantImages.Debugfs(image, $"dump /f {Path.Combine(work, "out")}");
             byte[] want = new byte[6 * 4096];
             data.CopyTo(want, 0);
@@ -149,7 +148,7 @@ public sealed partial class BridgeIomapTests
             File.WriteAllBytes(Path.Combine(tree, "f"), data);
             string image = Path.Combine(work, "img");
             Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-O", journal ? "has_journal" : "^has_journal", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
-            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /f")).Groups[1].Value, CultureInfo.InvariantCulture);
+            uint ino = VariantImages.InodeOf(image, "/f");
 
             using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
             using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
@@ -178,8 +177,7 @@ public sealed partial class BridgeIomapTests
                 volume.Unmount();
             }
 
-            CommandResult fsck = Command.Run("timeout", ["120", "e2fsck", "-fn", image], TimeSpan.FromMinutes(3));
-            Assert.That(fsck.ExitCode, Is.Zero, fsck.ToString());
+            TestImages.AssertClean(image);
             Assert.That(VariantImages.Debugfs(image, "bmap /f 5").Trim(), Does.EndWith("(uninit)"), "the committed allocation is on disk, unwritten");
         }
         finally
@@ -199,7 +197,7 @@ public sealed partial class BridgeIomapTests
             File.WriteAllText(Path.Combine(tree, "f"), "x");
             string image = Path.Combine(work, "img");
             Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-d", tree, image, "8M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
-            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /f")).Groups[1].Value, CultureInfo.InvariantCulture);
+            uint ino = VariantImages.InodeOf(image, "/f");
             using SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.Read);
             using var blocks = new FileBlockDevice(handle, new FileInfo(image).Length);
             using Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = true });
@@ -234,7 +232,7 @@ public sealed partial class BridgeIomapTests
             string image = Path.Combine(work, "img");
             Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-O", "inline_data", "-d", tree, image, "8M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
             Assert.That(VariantImages.Debugfs(image, "stat /small"), Does.Contain("Size of inline data"));
-            uint ino = uint.Parse(InodeLine().Match(VariantImages.Debugfs(image, "stat /small")).Groups[1].Value, CultureInfo.InvariantCulture);
+            uint ino = VariantImages.InodeOf(image, "/small");
             using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
             using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
             using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
@@ -251,8 +249,7 @@ public sealed partial class BridgeIomapTests
                 Assert.That(written, Is.EqualTo(6u));
             }
 
-            CommandResult fsck = Command.Run("timeout", ["120", "e2fsck", "-fn", image], TimeSpan.FromMinutes(3));
-            Assert.That(fsck.ExitCode, Is.Zero, fsck.ToString());
+            TestImages.AssertClean(image);
             VariantImages.Debugfs(image, $"dump /small {Path.Combine(work, "out")}");
             Assert.That(File.ReadAllText(Path.Combine(work, "out")), Is.EqualTo("INLINE bytes"));
         }
@@ -261,7 +258,4 @@ public sealed partial class BridgeIomapTests
             Directory.Delete(work, recursive: true);
         }
     }
-
-    [GeneratedRegex(@"Inode: (\d+)")]
-    private static partial Regex InodeLine();
 }
