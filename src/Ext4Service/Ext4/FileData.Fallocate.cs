@@ -71,10 +71,9 @@ internal sealed partial class FileData
             }
         }
 
-        var commit = ed.Commit(tx);
+        var commit = CommitOrFree(tx, ed, fresh);
         if (commit != Ext4Errno.None)
         {
-            FreeAllocated(tx, fresh);
             return commit;
         }
 

@@ -72,10 +72,9 @@ internal sealed partial class FileData
             return err == Ext4Errno.None ? Ext4Errno.ENOSPC : err;
         }
 
-        var commit = ed.Commit(tx);
+        var commit = CommitOrFree(tx, ed, fresh);
         if (commit != Ext4Errno.None)
         {
-            FreeAllocated(tx, fresh);
             return commit;
         }
 

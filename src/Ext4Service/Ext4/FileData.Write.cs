@@ -116,10 +116,9 @@ internal sealed partial class FileData
             return err == Ext4Errno.None ? Ext4Errno.ENOSPC : err;
         }
 
-        var commit = ed.Commit(tx);
+        var commit = CommitOrFree(tx, ed, fresh);
         if (commit != Ext4Errno.None)
         {
-            FreeAllocated(tx, fresh);
             return commit;
         }
 
@@ -384,6 +383,21 @@ internal sealed partial class FileData
                 tx.WriteData(physical + (tailBlock - logical), tailFrom, new byte[bs - tailFrom]);
             }
         }
+    }
+
+    /// <summary>
+    /// Writes the mapping changes of <paramref name="ed"/>; when that fails, gives back the blocks
+    /// <paramref name="fresh"/> lists as allocated, so a failed edit leaks no block.
+    /// </summary>
+    private Ext4Errno CommitOrFree(Ext4Transaction tx, MappingEditor ed, List<(uint Logical, ulong Physical, uint Count, bool Allocated)> fresh)
+    {
+        var commit = ed.Commit(tx);
+        if (commit != Ext4Errno.None)
+        {
+            FreeAllocated(tx, fresh);
+        }
+
+        return commit;
     }
 
     private void FreeAllocated(Ext4Transaction tx, List<(uint Logical, ulong Physical, uint Count, bool Allocated)> fresh)
