@@ -108,6 +108,10 @@ internal sealed partial class MountHelperApp
             }
 
             Say("READY: the service serves the mount");
+
+            // After READY: the service has answered FUSE_INIT, whose processing (process_init_reply)
+            // sets the bdi's window to min(current, max_readahead) and would undo an earlier raise.
+            MatchReadahead(device, accepted.FsType);
             return HelperExitCode.Success;
         }
     }
@@ -156,6 +160,30 @@ internal sealed partial class MountHelperApp
         done.Dispose();
         failure?.Throw();
         return how!;
+    }
+
+    /// <summary>
+    /// The fuseblk mount's readahead window set to the device's (<see cref="FuseReadahead"/>).
+    /// Performance only: when sysfs is missing or read-only (a container) the mount stays as it
+    /// is, with the FUSE default of 128 KiB, and -v says why. A "fuse" mount (no block device) has
+    /// no device window to copy.
+    /// </summary>
+    private void MatchReadahead(SafeFd device, string fsType)
+    {
+        if (fsType != "fuseblk")
+        {
+            return;
+        }
+
+        StatxResult st = FileInterop.FStat(device);
+        try
+        {
+            Say($"readahead: {FuseReadahead.Match(st.RdevMajor, st.RdevMinor)} set on bdi {st.RdevMajor}:{st.RdevMinor}-fuseblk");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Say($"readahead: left at the FUSE default (128 KiB): {e.Message}");
+        }
     }
 
     private static SafeFd OpenMountpoint(string path)
