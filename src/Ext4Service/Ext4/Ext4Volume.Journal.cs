@@ -34,6 +34,9 @@ public sealed partial class Ext4Volume
     /// <summary>Committed blocks waiting for their checkpoint (0 without a journal; diagnostics and tests). Read without the sync lock: a snapshot.</summary>
     internal int JournalPendingCount => _journal?.PendingCount ?? 0;
 
+    /// <summary>The transaction the next commit writes (0 without a journal; diagnostics and tests).</summary>
+    internal uint JournalNextTransaction => _journal?.NextTransaction ?? 0;
+
     /// <summary>
     /// True when an allocation that failed with ENOSPC may succeed after a <see cref="Sync"/>:
     /// blocks freed by a transaction that has not committed yet are waiting (the kernel's
