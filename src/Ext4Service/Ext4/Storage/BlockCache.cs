@@ -17,9 +17,9 @@ namespace Safemount.Ext4.Storage;
 /// <see cref="MarkClean"/>. One budget, <see cref="Capacity"/> blocks, covers both: the LRU keeps
 /// at most Capacity - DirtyCount clean blocks (never fewer than <see cref="MinEntries"/>), so
 /// clean blocks give way while changes wait. The dirty set cannot be evicted; the caller keeps
-/// it within the budget by committing and checkpointing early (Ext4Volume.WriteBackLimits).
-/// A third set, the unlogged blocks, names the dirty blocks installed
-/// since the last <see cref="TakeUnlogged"/> (the running journal transaction); an unlogged
+/// it within the budget by committing and checkpointing early (Ext4Volume.MaxBacklogBlocks).
+/// A third set, the unlogged blocks, names the dirty blocks installed since the last
+/// <see cref="TakeUnlogged"/> (the running journal transaction); an unlogged
 /// block is never unpinned, so its newest version can always be taken from the dirty set.
 /// Thread-safe: <see cref="_lock"/> guards the map, the list, the dirty set and the unpin record,
 /// and is never held across device I/O (two threads missing on one clean block both read it; the
