@@ -31,8 +31,9 @@ public sealed class Ext4OpenOptions
     /// <summary>5 seconds (JBD2_DEFAULT_MAX_COMMIT_AGE).</summary>
     public static TimeSpan DefaultCommitInterval { get; } = TimeSpan.FromSeconds(5);
 
-    /// <summary>Byte budget of the metadata block cache (clean blocks; dirty blocks are pinned
-    /// until written back and not counted). The mount option cache_size= sets it.</summary>
+    /// <summary>Byte budget of the metadata block cache, clean and dirty blocks together: changed
+    /// blocks are committed and checkpointed early rather than outgrow it (Ext4Volume.MaxBacklogBlocks).
+    /// The mount option cache_size= sets it.</summary>
     public long CacheBytes { get; init; } = DefaultCacheBytes;
 
     /// <summary>

@@ -94,9 +94,10 @@ public sealed partial class Ext4Volume
         MarkInUse();
 
         // A running transaction that has grown to its limit commits before another handle joins
-        // it (jbd2's start_this_handle waits for the commit likewise). The caller may hold inode
-        // locks but no handle, which is all Sync needs (lock order).
-        if (_journal is { } journal && Cache.UnloggedCount >= journal.MaxTransactionBlocks)
+        // it (jbd2's start_this_handle waits for the commit likewise); without a journal, the
+        // dirty blocks are written back at the same share of the budget. The caller may hold
+        // inode locks but no handle, which is all Sync needs (lock order).
+        if (_journal is { } journal ? Cache.UnloggedCount >= MaxTransactionBlocksOf(journal) : Cache.DirtyCount >= MaxBacklogBlocks)
         {
             Sync();
         }
@@ -104,6 +105,25 @@ public sealed partial class Ext4Volume
         _handles.EnterReadLock();
         return new Ext4Transaction(this);
     }
+
+    /// <summary>
+    /// The write side's share of the cache budget (Cache.Capacity blocks, cache_size): how many
+    /// changed blocks may wait before they are written (bench/RESULTS.md "Run 8c"). With a
+    /// journal, a transaction commits at <see cref="MaxTransactionBlocksOf"/> (a quarter of the
+    /// budget, or jbd2's quarter of the log when that is less) and a commit that leaves more than
+    /// this, half the budget, waiting for its checkpoint checkpoints them. So the pinned blocks
+    /// are at most: the backlog after the last commit (half) + the transaction being committed
+    /// (a quarter) + the running one (a quarter), each plus what the handles open when its limit
+    /// was reached added — the whole budget; the clean blocks give way to them (BlockCache).
+    /// Without a journal, the dirty blocks are written back at half the budget.
+    /// </summary>
+    internal int MaxBacklogBlocks => Cache.Capacity / 2;
+
+    /// <summary>Blocks at which the running transaction commits before the next handle starts: a quarter of the cache budget, at most <paramref name="journal"/>'s MaxTransactionBlocks.</summary>
+    private int MaxTransactionBlocksOf(JournalWriter journal) => Math.Min(journal.MaxTransactionBlocks, Cache.Capacity / 4);
+
+    /// <summary>The running transaction's commit threshold (0 without a journal; tests).</summary>
+    internal int MaxTransactionBlocks => _journal is { } journal ? MaxTransactionBlocksOf(journal) : 0;
 
     /// <summary>Called once per handle by <see cref="Ext4Transaction.Dispose"/>, on the thread that began it.</summary>
     internal void EndHandle() => _handles.ExitReadLock();

@@ -31,6 +31,12 @@ public sealed partial class Ext4Volume
     /// <summary>True when this read-write volume journals its metadata.</summary>
     public bool IsJournaled => _journal is not null;
 
+    /// <summary>Committed blocks waiting for their checkpoint (0 without a journal; diagnostics and tests). Read without the sync lock: a snapshot.</summary>
+    internal int JournalPendingCount => _journal?.PendingCount ?? 0;
+
+    /// <summary>The transaction the next commit writes (0 without a journal; diagnostics and tests).</summary>
+    internal uint JournalNextTransaction => _journal?.NextTransaction ?? 0;
+
     /// <summary>
     /// True when an allocation that failed with ENOSPC may succeed after a <see cref="Sync"/>:
     /// blocks freed by a transaction that has not committed yet are waiting (the kernel's
@@ -41,7 +47,7 @@ public sealed partial class Ext4Volume
     /// <summary>At open of a read-write volume with has_journal: opens its (empty, already replayed) journal for writing.</summary>
     private void AttachJournal()
     {
-        _journal = JournalWriter.Open(this, WritableDevice);
+        _journal = JournalWriter.Open(this, WritableDevice, MaxBacklogBlocks);
         Freed = new FreedBlocks();
         if (_journal.Discarded is { } discarded)
         {

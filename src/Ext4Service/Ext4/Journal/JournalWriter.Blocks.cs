@@ -27,22 +27,25 @@ internal sealed partial class JournalWriter
     private int RevokeBlocksFor(int records) => (records + RecordsPerRevokeBlock - 1) / RecordsPerRevokeBlock;
 
     /// <summary>
-    /// Lays out transaction <paramref name="tid"/> without its commit block: revoke blocks first
-    /// (jbd2 writes the revoke records before the metadata), then per descriptor block its tags
-    /// and, after it, the logged copies in tag order. A copy whose first four bytes are
-    /// JBD2_MAGIC_NUMBER is logged with them zeroed and its tag flagged ESCAPE; tag checksums
-    /// (csum v3) cover the copy as logged.
+    /// Writes transaction <paramref name="tid"/> without its commit block to the log from
+    /// <paramref name="start"/>: revoke blocks first (jbd2 writes the revoke records before the
+    /// metadata), then per descriptor block its tags and, after it, the logged copies in tag
+    /// order. A copy whose first four bytes are JBD2_MAGIC_NUMBER is logged with them zeroed and
+    /// its tag flagged ESCAPE; tag checksums (csum v3) cover the copy as logged. Blocks go out
+    /// through the staging buffer, <see cref="StageBytes"/> at a time. Returns the log blocks
+    /// written.
     /// </summary>
-    private byte[] BuildLog(uint tid, List<(ulong Block, byte[] Data)> blocks, List<ulong> revokes, out int count)
+    private int WriteTransaction(uint tid, uint start, List<(ulong Block, byte[] Data)> blocks, List<ulong> revokes)
     {
-        count = RevokeBlocksFor(revokes.Count) + DescriptorBlocksFor(blocks.Count) + blocks.Count;
-        var log = new byte[(long)count * _blockSize];
-        int at = 0;
+        _stage ??= new byte[StageBlocks * _blockSize];
+        _stageAt = start;
+        _staged = 0;
+        int count = RevokeBlocksFor(revokes.Count) + DescriptorBlocksFor(blocks.Count) + blocks.Count;
 
         int perRevoke = RecordsPerRevokeBlock;
         for (int i = 0; i < revokes.Count; i += perRevoke)
         {
-            var block = log.AsSpan(at++ * _blockSize, _blockSize);
+            var block = NextLogBlock();
             WriteHeader(block, L.JBD2_REVOKE_BLOCK, tid);
             int n = Math.Min(perRevoke, revokes.Count - i);
             int p = L.RevokeHeaderSize;
@@ -71,22 +74,17 @@ internal sealed partial class JournalWriter
         uint tidSeed = Crc32c.Append(_csumSeed, seq);
         for (int i = 0; i < blocks.Count; i += perDescriptor)
         {
+            // The descriptor is complete before its copies are staged (the stage may be written
+            // out between them), so tags and checksums are computed from the cached versions.
             int n = Math.Min(perDescriptor, blocks.Count - i);
-            var descriptor = log.AsSpan(at++ * _blockSize, _blockSize);
+            var descriptor = NextLogBlock();
             WriteHeader(descriptor, L.JBD2_DESCRIPTOR_BLOCK, tid);
             int p = L.HeaderSize;
             for (int k = 0; k < n; k++)
             {
                 var (fsBlock, data) = blocks[i + k];
-                var copy = log.AsSpan(at++ * _blockSize, _blockSize);
-                data.AsSpan(0, _blockSize).CopyTo(copy);
-                ushort flags = 0;
-                if (BinaryPrimitives.ReadUInt32BigEndian(copy) == L.JBD2_MAGIC_NUMBER)
-                {
-                    copy[..4].Clear();
-                    flags |= L.JBD2_FLAG_ESCAPE;
-                }
-
+                bool escape = IsEscaped(data);
+                ushort flags = escape ? L.JBD2_FLAG_ESCAPE : (ushort)0;
                 if (k != 0)
                 {
                     flags |= L.JBD2_FLAG_SAME_UUID;
@@ -107,7 +105,10 @@ internal sealed partial class JournalWriter
 
                 if (_csumV3)
                 {
-                    uint c = Crc32c.Append(tidSeed, copy);
+                    // The logged copy of an escaped block starts with four zero bytes.
+                    uint c = escape
+                        ? Crc32c.Append(Crc32c.AppendZeros(tidSeed, 4), data.AsSpan(4, _blockSize - 4))
+                        : Crc32c.Append(tidSeed, data.AsSpan(0, _blockSize));
                     BinaryPrimitives.WriteUInt32BigEndian(tag[L.t_checksum32..], c);
                 }
 
@@ -120,9 +121,50 @@ internal sealed partial class JournalWriter
             }
 
             SealTail(descriptor);
+            for (int k = 0; k < n; k++)
+            {
+                byte[] data = blocks[i + k].Data;
+                var copy = NextLogBlock();
+                data.AsSpan(0, _blockSize).CopyTo(copy);
+                if (IsEscaped(data))
+                {
+                    copy[..4].Clear();
+                }
+            }
         }
 
-        return log;
+        FlushStage();
+        return count;
+    }
+
+    /// <summary>True when <paramref name="data"/> would pass for a journal block (JBD2_MAGIC_NUMBER first): it is logged escaped.</summary>
+    private static bool IsEscaped(byte[] data) => BinaryPrimitives.ReadUInt32BigEndian(data) == L.JBD2_MAGIC_NUMBER;
+
+    /// <summary>The next log block in the staging buffer, zeroed; writes the buffer out first when it is full.</summary>
+    private Span<byte> NextLogBlock()
+    {
+        if (_staged == StageBlocks)
+        {
+            FlushStage();
+        }
+
+        var block = _stage.AsSpan(_staged * _blockSize, _blockSize);
+        block.Clear();
+        _staged++;
+        return block;
+    }
+
+    /// <summary>Writes the staged log blocks at <see cref="_stageAt"/> and moves it past them.</summary>
+    private void FlushStage()
+    {
+        if (_staged == 0)
+        {
+            return;
+        }
+
+        WriteLog(_stageAt, _stage!, _staged);
+        _stageAt = Advance(_stageAt, (uint)_staged);
+        _staged = 0;
     }
 
     /// <summary>The commit block of <paramref name="tid"/>: commit time, and with csum v3 h_chksum[0] = crc32c(seed, block with it zero), type and size fields zero.</summary>

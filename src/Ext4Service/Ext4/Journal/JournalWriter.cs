@@ -18,7 +18,8 @@ namespace Safemount.Ext4.Journal;
 /// before the metadata that exposes it.
 ///
 /// Checkpointing is lazy: committed blocks are written to their home locations only when the
-/// log is half full, when too many wait (memory), at unmount and when the volume is idle; a
+/// log is half full, when more than <see cref="MaxPendingBlocks"/> wait (memory: the volume
+/// sizes it from its cache budget), at unmount and when the volume is idle; a
 /// checkpoint writes every waiting block, flushes, then moves the tail to the head in the
 /// journal superblock (s_start, s_sequence) and flushes again, so the log is empty afterwards.
 ///
@@ -33,8 +34,15 @@ namespace Safemount.Ext4.Journal;
 /// </summary>
 internal sealed partial class JournalWriter
 {
-    /// <summary>Checkpoint once this many committed blocks wait for their home location (bounds memory: 4096 blocks are 16 MiB at 4 KiB).</summary>
-    private const int MaxPendingBlocks = 4096;
+    /// <summary>Default checkpoint backlog of <see cref="Open"/> (4096 blocks are 16 MiB at 4 KiB); the volume passes one sized from its cache budget.</summary>
+    public const int DefaultMaxPendingBlocks = 4096;
+
+    /// <summary>
+    /// Bytes of the staging buffer through which a commit writes its log blocks (one buffer per
+    /// writer, reused): a commit's memory beyond the cached versions is this, not a copy of the
+    /// whole transaction.
+    /// </summary>
+    private const int StageBytes = 256 << 10;
 
     private readonly IWritableBlockDevice _device;
     private readonly JournalFile _file;
@@ -48,14 +56,20 @@ internal sealed partial class JournalWriter
     private readonly byte[] _uuid;
     private readonly Dictionary<ulong, byte[]> _pending = new();
     private readonly HashSet<ulong> _logged = new();
+    private readonly int _maxPendingBlocks;
+
+    private byte[]? _stage;     // staging buffer, StageBlocks blocks; allocated by the first commit
+    private int _staged;        // blocks in _stage not yet written
+    private uint _stageAt;      // log block of _stage's first block
 
     private uint _head;         // next log block to write
     private uint _used;         // log blocks between tail and head
     private uint _nextTid;      // transaction the next commit writes
     private bool _started;
 
-    private JournalWriter(IWritableBlockDevice device, JournalFile file, byte[] jsbBlock, JournalSuperblock jsb, bool csumV3, bool is64)
+    private JournalWriter(IWritableBlockDevice device, JournalFile file, byte[] jsbBlock, JournalSuperblock jsb, bool csumV3, bool is64, int maxPendingBlocks)
     {
+        _maxPendingBlocks = Math.Max(1, maxPendingBlocks);
         _device = device;
         _file = file;
         _jsbBlock = jsbBlock;
@@ -89,14 +103,22 @@ internal sealed partial class JournalWriter
     /// <summary>Committed blocks not yet written to their home location.</summary>
     public int PendingCount => _pending.Count;
 
+    /// <summary>A commit that leaves more than this many blocks waiting for their home location checkpoints them (memory: each is a pinned block version).</summary>
+    public int MaxPendingBlocks => _maxPendingBlocks;
+
+    /// <summary>Log blocks staged per device write: <see cref="StageBytes"/> worth, at least one.</summary>
+    private int StageBlocks => Math.Max(1, StageBytes / _blockSize);
+
     /// <summary>The next transaction id (diagnostics and tests).</summary>
     public uint NextTransaction => _nextTid;
 
     /// <summary>
     /// Opens the journal of read-write volume <paramref name="volume"/>, whose journal must be empty
-    /// (replayed at open). Throws <see cref="Ext4MountException"/> when the journal cannot be used.
+    /// (replayed at open). <paramref name="maxPendingBlocks"/>: the checkpoint backlog (see
+    /// <see cref="MaxPendingBlocks"/>). Throws <see cref="Ext4MountException"/> when the journal
+    /// cannot be used.
     /// </summary>
-    public static JournalWriter Open(Ext4Volume volume, IWritableBlockDevice device)
+    public static JournalWriter Open(Ext4Volume volume, IWritableBlockDevice device, int maxPendingBlocks = DefaultMaxPendingBlocks)
     {
         var sb = volume.Sb;
         if (sb.s_journal_inum == 0)
@@ -128,7 +150,7 @@ internal sealed partial class JournalWriter
         var file = new JournalFile(volume, inode, jsb.s_maxlen);
         bool csumV3 = sb.HasRoCompat(Ext4Features.RO_COMPAT_METADATA_CSUM);
         bool is64 = sb.HasIncompat(Ext4Features.INCOMPAT_64BIT);
-        var writer = new JournalWriter(device, file, jsbBlock, jsb, csumV3, is64);
+        var writer = new JournalWriter(device, file, jsbBlock, jsb, csumV3, is64, maxPendingBlocks);
         if (jsb.s_start != 0)
         {
             // A live log on a file system that is not marked needs_recovery (power lost between
@@ -221,9 +243,8 @@ internal sealed partial class JournalWriter
         }
 
         uint tid = _nextTid;
-        byte[] log = BuildLog(tid, blocks, revokes, out int logBlocks);
         uint start = _head;
-        WriteLog(start, log, logBlocks);
+        int logBlocks = WriteTransaction(tid, start, blocks, revokes);
         _device.Flush();
 
         byte[] commit = BuildCommitBlock(tid);
@@ -244,7 +265,7 @@ internal sealed partial class JournalWriter
             _logged.Add(block);
         }
 
-        if (_used > Capacity / 2 || _pending.Count > MaxPendingBlocks)
+        if (_used > Capacity / 2 || _pending.Count > _maxPendingBlocks)
         {
             Checkpoint(cleaned);
         }

@@ -12,11 +12,14 @@ namespace Safemount.Ext4.Storage;
 /// (copy-on-write, see Ext4Transaction.Modify), so a reader that took a reference always sees
 /// one complete version of the block, without locks.
 ///
-/// Two sets: clean blocks in a bounded LRU, and dirty blocks (installed since the last write-back
+/// Two sets: clean blocks in an LRU, and dirty blocks (installed since the last write-back
 /// of their current version to their home location) pinned outside the LRU until
-/// <see cref="MarkClean"/>; the dirty set is unbounded here and bounded by the caller's commit
-/// and checkpoint policy. A third set, the unlogged blocks, names the dirty blocks installed
-/// since the last <see cref="TakeUnlogged"/> (the running journal transaction); an unlogged
+/// <see cref="MarkClean"/>. One budget, <see cref="Capacity"/> blocks, covers both: the LRU keeps
+/// at most Capacity - DirtyCount clean blocks (never fewer than <see cref="MinEntries"/>), so
+/// clean blocks give way while changes wait. The dirty set cannot be evicted; the caller keeps
+/// it within the budget by committing and checkpointing early (Ext4Volume.MaxBacklogBlocks).
+/// A third set, the unlogged blocks, names the dirty blocks installed since the last
+/// <see cref="TakeUnlogged"/> (the running journal transaction); an unlogged
 /// block is never unpinned, so its newest version can always be taken from the dirty set.
 /// Thread-safe: <see cref="_lock"/> guards the map, the list, the dirty set and the unpin record,
 /// and is never held across device I/O (two threads missing on one clean block both read it; the
@@ -116,6 +119,7 @@ internal sealed class BlockCache
         }
     }
 
+    /// <summary>The budget in blocks (cache_size / block size, at least <see cref="MinEntries"/>): clean and dirty blocks together.</summary>
     public int Capacity => _capacity;
 
     public int BlockSize => _blockSize;
@@ -222,6 +226,7 @@ internal sealed class BlockCache
             _dirty[block] = data;
             _unlogged.Add(block);
             Interlocked.Increment(ref _installs);
+            TrimClean();
         }
     }
 
@@ -399,7 +404,14 @@ internal sealed class BlockCache
     {
         var node = _lru.AddFirst((block, data));
         _map.Add(block, node);
-        while (_map.Count > _capacity)
+        TrimClean();
+    }
+
+    /// <summary>Caller holds <see cref="_lock"/>. Evicts least recently used clean blocks until clean + dirty fit the budget, keeping at least <see cref="MinEntries"/> clean.</summary>
+    private void TrimClean()
+    {
+        int keep = Math.Max(MinEntries, _capacity - _dirty.Count);
+        while (_map.Count > keep)
         {
             var last = _lru.Last!;
             _lru.RemoveLast();
