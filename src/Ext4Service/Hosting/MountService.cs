@@ -27,11 +27,15 @@ internal sealed class MountService
 
     private readonly MountContextLogger _logger;
     private readonly MountTimeline _timeline;
+    private readonly LoggerStartup _logging;
 
-    public MountService(MountContextLogger logger, MountTimeline timeline)
+    /// <param name="logging">Owner of the logger factory behind <paramref name="logger"/>; the
+    /// factory is built once the sandbox is in place.</param>
+    public MountService(MountContextLogger logger, MountTimeline timeline, LoggerStartup logging)
     {
         _logger = logger;
         _timeline = timeline;
+        _logging = logging;
     }
 
     /// <summary>Runs the whole mount; returns the process exit code (0 after a clean unmount).</summary>
@@ -58,6 +62,10 @@ internal sealed class MountService
                 ? [endpoint.Socket, request.Device, second]
                 : [endpoint.Socket, request.Device]);
             _timeline.Mark("sandbox");
+
+            // Confined: the threads the logger factory needs are created inside the sandbox and
+            // its 3-4 ms overlap the volume open and the helper's FUSE mount.
+            _logging.StartBuilding();
             LogSandbox(sandbox);
         }
         catch (SandboxException e)
@@ -223,7 +231,9 @@ internal sealed class MountService
             ServiceLog.Ready(_logger, request.SourcePath, request.Mountpoint);
             if (_logger.IsEnabled(LogLevel.Debug))
             {
-                ServiceLog.SetupTimes(_logger, _timeline.Format());
+                ServiceLog.SetupTimes(_logger, _logging.BuildTicks is { } build
+                    ? _timeline.Format(("logger factory", build.Start, build.End))
+                    : _timeline.Format() + "; logger factory still building");
             }
         };
 
@@ -266,6 +276,7 @@ internal sealed class MountService
             if (end.Aborted || session.InitResult is null)
             {
                 ServiceLog.Aborted(_logger, end.Reason ?? "the helper closed the connection before the mount was ready");
+                _logging.Dispose();
                 Environment.Exit(1);
             }
         }
@@ -274,6 +285,7 @@ internal sealed class MountService
             ServiceLog.SetupFailed(_logger, e.Message);
             if (session.InitResult is null)
             {
+                _logging.Dispose();
                 Environment.Exit(1);
             }
         }
