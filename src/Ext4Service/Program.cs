@@ -86,7 +86,7 @@ internal static class Program
     {
         timeline.Mark("command line");
 
-        // The factory is built on its own thread once the sandbox is in place (MountService);
+        // The factory is built on its own thread once the mount is complete (MountService);
         // until then the logger keeps what is logged. Disposing writes everything out.
         using LoggerStartup logging = LoggerStartup.Prepare(Environment.GetEnvironmentVariable);
         var logger = new MountContextLogger(logging.Logger, "no helper connection yet");

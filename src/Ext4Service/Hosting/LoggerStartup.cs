@@ -15,11 +15,15 @@ namespace Safemount.Ext4Service.Hosting;
 /// <remarks>
 /// The environment (SAFEMOUNT_LOG_LEVEL, JOURNAL_STREAM and the fstat of stderr) is read by
 /// <see cref="Prepare"/> on the calling thread. <see cref="StartBuilding"/> is called by the
-/// mount right after the sandbox: the builder thread, and the console logger's output thread
-/// it starts, are then created by a confined thread and inherit its Landlock domain, its empty
-/// capability sets and its seccomp filter (all per thread, kernel/fork.c copy_process).
+/// mount once the kernel's FUSE_INIT is answered and READY sent, so that the build competes
+/// with nothing the mount(8) command waits for (with 2 CPUs, starting it right after the sandbox
+/// slowed the volume open and INIT instead). Its thread, and the console logger's output
+/// thread it starts, are then created by a confined thread and inherit its Landlock domain,
+/// its empty capability sets and its seccomp filter (all per thread, kernel/fork.c
+/// copy_process); the factory needs nothing the seccomp allowlist denies.
 /// <see cref="Complete"/> (also run by <see cref="Dispose"/>) waits for the factory, building it
-/// on the calling thread when no builder was started (a refusal before the sandbox). Whichever
+/// on the calling thread when no builder was started (a refused mount, an INIT that never came,
+/// a failure before READY). Whichever
 /// thread builds the factory writes the kept messages as soon as it is ready. Thread-safe;
 /// <see cref="_lock"/> is never held by the builder thread.
 /// </remarks>
@@ -33,9 +37,7 @@ internal sealed class LoggerStartup : IDisposable
     private Thread? _builder;
     private ILoggerFactory? _factory;
     private ExceptionDispatchInfo? _failure;
-    private long _buildStart;
-    private long _buildEnd;
-    private volatile bool _built;
+    private Action<(long Start, long End)>? _built;
     private bool _completed;
     private bool _disposed;
 
@@ -54,8 +56,10 @@ internal sealed class LoggerStartup : IDisposable
     public static LoggerStartup Prepare(Func<string, string?> getenv) =>
         new(ServiceLogging.MinimumLevel(getenv), ServiceLogging.StderrIsJournal(getenv), ServiceLogging.Create);
 
-    /// <summary>Starts building the factory on a new thread (once; later calls do nothing).</summary>
-    public void StartBuilding()
+    /// <summary>Starts building the factory on a new thread (once; later calls do nothing).
+    /// <paramref name="built"/> runs on that thread once the kept messages are written, with
+    /// the build's start and end (Stopwatch ticks).</summary>
+    public void StartBuilding(Action<(long Start, long End)>? built = null)
     {
         lock (_lock)
         {
@@ -64,6 +68,7 @@ internal sealed class LoggerStartup : IDisposable
                 return;
             }
 
+            _built = built;
             _builder = new Thread(Build) { IsBackground = true, Name = "logger-startup" };
             _builder.Start();
         }
@@ -93,10 +98,6 @@ internal sealed class LoggerStartup : IDisposable
         }
     }
 
-    /// <summary>When the build ran, on whichever thread (Stopwatch ticks: start, end); null
-    /// while it has not finished.</summary>
-    public (long Start, long End)? BuildTicks => _built ? (_buildStart, _buildEnd) : null;
-
     /// <summary>Completes, then disposes the factory, which writes out what the console
     /// logger still queues.</summary>
     public void Dispose()
@@ -122,18 +123,16 @@ internal sealed class LoggerStartup : IDisposable
 
     private void Build()
     {
-        _buildStart = Stopwatch.GetTimestamp();
+        long start = Stopwatch.GetTimestamp();
         try
         {
             _factory = _create(_level, _journal);
             _logger.Attach(_factory.CreateLogger(ServiceLogging.Category));
+            _built?.Invoke((start, Stopwatch.GetTimestamp()));
         }
         catch (Exception e)
         {
             _failure = ExceptionDispatchInfo.Capture(e);
         }
-
-        _buildEnd = Stopwatch.GetTimestamp();
-        _built = true;
     }
 }

@@ -62,10 +62,6 @@ internal sealed class MountService
                 ? [endpoint.Socket, request.Device, second]
                 : [endpoint.Socket, request.Device]);
             _timeline.Mark("sandbox");
-
-            // Confined: the threads the logger factory needs are created inside the sandbox and
-            // its 3-4 ms overlap the volume open and the helper's FUSE mount.
-            _logging.StartBuilding();
             LogSandbox(sandbox);
         }
         catch (SandboxException e)
@@ -229,12 +225,17 @@ internal sealed class MountService
             endpoint.SendReady();
             _timeline.Mark("fuse init, ready");
             ServiceLog.Ready(_logger, request.SourcePath, request.Mountpoint);
-            if (_logger.IsEnabled(LogLevel.Debug))
+
+            // Only now, with the mount complete, is the logger factory built (LoggerStartup):
+            // everything logged so far is kept until it is ready; the setup times follow then,
+            // with the factory's own time.
+            _logging.StartBuilding(build =>
             {
-                ServiceLog.SetupTimes(_logger, _logging.BuildTicks is { } build
-                    ? _timeline.Format(("logger factory", build.Start, build.End))
-                    : _timeline.Format() + "; logger factory still building");
-            }
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    ServiceLog.SetupTimes(_logger, _timeline.Format(("logger factory", build.Start, build.End)));
+                }
+            });
         };
 
         // The helper may give up after FUSE_FD_ACCEPTED (its mount failed): then no INIT will

@@ -55,9 +55,9 @@ internal static class ServiceLogging
     public static ILoggerFactory Create(Func<string, string?> getenv) => Create(MinimumLevel(getenv), StderrIsJournal(getenv));
 
     /// <summary>The factory for a minimum level and formatter choice already read from the
-    /// environment (<see cref="MinimumLevel"/>, <see cref="StderrIsJournal"/>). Makes no system
-    /// call of its own besides what Console needs for stderr (a dup of fd 2) and the console
-    /// logger's output thread, so it may run after the sandbox (<see cref="LoggerStartup"/>).</summary>
+    /// environment (<see cref="MinimumLevel"/>, <see cref="StderrIsJournal"/>), so that it can be
+    /// built inside the sandbox (<see cref="LoggerStartup"/>): what it does there is Console's
+    /// dup of fd 2 and the console logger's output thread.</summary>
     public static ILoggerFactory Create(LogLevel level, bool journal) =>
         LoggerFactory.Create(b =>
         {
