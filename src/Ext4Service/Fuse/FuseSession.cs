@@ -84,6 +84,19 @@ public sealed partial class FuseSession
     /// <summary>Size of each worker's request and reply buffer, in bytes.</summary>
     internal int BufferSize => this.bufferSize;
 
+    /// <summary>Workers started besides the one in <see cref="Run"/> (0 until INIT is answered
+    /// and <see cref="Initialized"/> has returned).</summary>
+    internal int ExtraWorkersStarted
+    {
+        get
+        {
+            lock (this.workersLock)
+            {
+                return this.extraWorkers.Count;
+            }
+        }
+    }
+
     /// <summary>Blocks serving requests until the connection ends. Never throws for anything
     /// the kernel or the file system does; may be called once.</summary>
     public void Run()

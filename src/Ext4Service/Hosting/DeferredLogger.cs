@@ -25,21 +25,8 @@ internal sealed class DeferredLogger : ILogger
     /// <see cref="IsEnabled"/> until <see cref="Attach"/>.</param>
     public DeferredLogger(LogLevel minimum) => _minimum = minimum;
 
-    /// <summary>True once <see cref="Attach"/> has run.</summary>
-    public bool Attached => _inner is not null;
-
-    /// <summary>Messages kept so far (0 once attached).</summary>
-    public int KeptCount
-    {
-        get
-        {
-            lock (_lock)
-            {
-                return _kept?.Count ?? 0;
-            }
-        }
-    }
-
+    /// <summary>No scope before <see cref="Attach"/>: scopes are not kept (the service's
+    /// formatters run with IncludeScopes off and its context is a message prefix).</summary>
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => _inner?.BeginScope(state);
 

@@ -23,9 +23,9 @@ namespace Safemount.Ext4Service.Hosting;
 /// copy_process); the factory needs nothing the seccomp allowlist denies.
 /// <see cref="Complete"/> (also run by <see cref="Dispose"/>) waits for the factory, building it
 /// on the calling thread when no builder was started (a refused mount, an INIT that never came,
-/// a failure before READY). Whichever
-/// thread builds the factory writes the kept messages as soon as it is ready. Thread-safe;
-/// <see cref="_lock"/> is never held by the builder thread.
+/// a failure before READY). Whichever thread builds the factory writes the kept messages as
+/// soon as it is ready. Thread-safe; <see cref="_lock"/> is never taken by the builder thread,
+/// so <see cref="Complete"/> may join it while holding the lock.
 /// </remarks>
 internal sealed class LoggerStartup : IDisposable
 {

@@ -30,7 +30,7 @@ internal sealed class MountService
     private readonly LoggerStartup _logging;
 
     /// <param name="logging">Owner of the logger factory behind <paramref name="logger"/>; the
-    /// factory is built once the sandbox is in place.</param>
+    /// factory is built once READY is sent, and written out before an early exit.</param>
     public MountService(MountContextLogger logger, MountTimeline timeline, LoggerStartup logging)
     {
         _logger = logger;
