@@ -1,5 +1,4 @@
 using System.CommandLine;
-using Microsoft.Extensions.Logging;
 using Safemount.Ext4Service.Hosting;
 using Safemount.Ext4Service.Sandbox;
 using Safemount.Shared.CommandLine;
@@ -86,9 +85,11 @@ internal static class Program
     private static int Serve(IReadOnlyList<string> closedAtStartup, MountTimeline timeline)
     {
         timeline.Mark("command line");
-        using ILoggerFactory factory = ServiceLogging.Create(Environment.GetEnvironmentVariable);
-        timeline.Mark("logging");
-        var logger = new MountContextLogger(factory.CreateLogger(ServiceLogging.Category), "no helper connection yet");
+
+        // The factory is built on its own thread once the mount is complete (MountService);
+        // until then the logger keeps what is logged. Disposing writes everything out.
+        using LoggerStartup logging = LoggerStartup.Prepare(Environment.GetEnvironmentVariable);
+        var logger = new MountContextLogger(logging.Logger, "no helper connection yet");
         foreach (string fd in closedAtStartup)
         {
             SandboxLog.ClosedInheritedFd(logger, fd);
@@ -97,7 +98,7 @@ internal static class Program
         try
         {
             using ServiceEndpoint endpoint = ServiceEndpoint.FromSocketActivation();
-            return new MountService(logger, timeline).Run(endpoint);
+            return new MountService(logger, timeline, logging).Run(endpoint);
         }
         catch (ProtocolException e)
         {

@@ -113,6 +113,20 @@ public class InitTests
     }
 
     [Test]
+    public void ExtraWorkersStartOnlyAfterTheInitializedCallback()
+    {
+        // The kernel waits for the INIT reply inside mount(2) and the helper for READY (sent by
+        // the Initialized callback): worker threads and their buffers must not delay either.
+        var device = new MemoryFuseDevice([Fixtures.KernelInit618]);
+        var session = new FuseSession(device, new TestFileSystem(), new FuseSessionOptions { WorkerThreads = 3 }, new ListLogger());
+        int? startedDuringCallback = null;
+        session.Initialized += _ => startedDuringCallback = session.ExtraWorkersStarted;
+        session.Run();
+        Assert.That(startedDuringCallback, Is.Zero, "no extra worker before the callback returned");
+        Assert.That(session.ExtraWorkersStarted, Is.EqualTo(2), "both extra workers started after it");
+    }
+
+    [Test]
     public void OptionsDriveMaxPagesAndTimeGranularity()
     {
         var fs = new TestFileSystem();

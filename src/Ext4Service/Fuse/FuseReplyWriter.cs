@@ -21,7 +21,9 @@ internal sealed class FuseReplyWriter
     /// <param name="bufferSize">Header plus the largest payload (at least max_write).</param>
     public FuseReplyWriter(int bufferSize, IFuseDevice device, ILogger logger)
     {
-        this.buffer = new byte[bufferSize];
+        // Not zeroed: every reply writes the bytes it sends (the buffer is reused across
+        // requests, so nothing could rely on zeroes anyway).
+        this.buffer = GC.AllocateUninitializedArray<byte>(bufferSize);
         this.device = device;
         this.logger = logger;
     }

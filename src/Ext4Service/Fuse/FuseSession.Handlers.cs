@@ -47,7 +47,6 @@ public sealed partial class FuseSession
         this.initResult = result;
         this.regularFileAttrFlags = result.Iomap ? FuseAbi.FUSE_ATTR_IOMAP | FuseAbi.FUSE_ATTR_EXCLUSIVE : 0;
         this.initialized = true;
-        this.StartExtraWorkers();
         reply.SendTruncated(initOut, replySize);
         try
         {
@@ -57,6 +56,12 @@ public sealed partial class FuseSession
         {
             FuseLog.CallbackThrew(this.logger, e, nameof(this.Initialized));
         }
+
+        // Only now: the kernel waits for this reply inside the helper's mount (synchronous
+        // INIT) and the helper for Initialized's READY; thread starts and their buffers (and a
+        // GC those allocations can trigger, which stops this thread too) come after both. Until
+        // then this worker alone reads, which is all the kernel sends before the mount returns.
+        this.StartExtraWorkers();
     }
 
     private void HandleLookup(in FuseRequestContext ctx, ref FuseRequestReader reader, FuseReplyWriter reply)

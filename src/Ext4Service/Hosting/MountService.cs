@@ -27,11 +27,15 @@ internal sealed class MountService
 
     private readonly MountContextLogger _logger;
     private readonly MountTimeline _timeline;
+    private readonly LoggerStartup _logging;
 
-    public MountService(MountContextLogger logger, MountTimeline timeline)
+    /// <param name="logging">Owner of the logger factory behind <paramref name="logger"/>; the
+    /// factory is built once READY is sent, and written out before an early exit.</param>
+    public MountService(MountContextLogger logger, MountTimeline timeline, LoggerStartup logging)
     {
         _logger = logger;
         _timeline = timeline;
+        _logging = logging;
     }
 
     /// <summary>Runs the whole mount; returns the process exit code (0 after a clean unmount).</summary>
@@ -221,10 +225,17 @@ internal sealed class MountService
             endpoint.SendReady();
             _timeline.Mark("fuse init, ready");
             ServiceLog.Ready(_logger, request.SourcePath, request.Mountpoint);
-            if (_logger.IsEnabled(LogLevel.Debug))
+
+            // Only now, with the mount complete, is the logger factory built (LoggerStartup):
+            // everything logged so far is kept until it is ready; the setup times follow then,
+            // with the factory's own time.
+            _logging.StartBuilding(build =>
             {
-                ServiceLog.SetupTimes(_logger, _timeline.Format());
-            }
+                if (_logger.IsEnabled(LogLevel.Debug))
+                {
+                    ServiceLog.SetupTimes(_logger, _timeline.Format(("logger factory", build.Start, build.End)));
+                }
+            });
         };
 
         // The helper may give up after FUSE_FD_ACCEPTED (its mount failed): then no INIT will
@@ -266,6 +277,7 @@ internal sealed class MountService
             if (end.Aborted || session.InitResult is null)
             {
                 ServiceLog.Aborted(_logger, end.Reason ?? "the helper closed the connection before the mount was ready");
+                _logging.Dispose();
                 Environment.Exit(1);
             }
         }
@@ -274,6 +286,7 @@ internal sealed class MountService
             ServiceLog.SetupFailed(_logger, e.Message);
             if (session.InitResult is null)
             {
+                _logging.Dispose();
                 Environment.Exit(1);
             }
         }

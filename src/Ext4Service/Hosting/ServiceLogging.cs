@@ -44,11 +44,22 @@ internal static class ServiceLogging
         ((ulong)(major & 0xfffff000) << 32) | ((ulong)(major & 0xfff) << 8)
         | ((ulong)(minor & 0xffffff00) << 12) | (minor & 0xff);
 
-    public static ILoggerFactory Create(Func<string, string?> getenv)
-    {
-        LogLevel level = Enum.TryParse(getenv(LevelVariable), ignoreCase: true, out LogLevel l) ? l : LogLevel.Information;
-        bool journal = getenv(JournalVariable) is { } stream && StderrStat() is { } stderr && UnderJournal(stream, stderr);
-        return LoggerFactory.Create(b =>
+    /// <summary>SAFEMOUNT_LOG_LEVEL as a <see cref="LogLevel"/> name (any case); Information when unset or unknown.</summary>
+    public static LogLevel MinimumLevel(Func<string, string?> getenv) =>
+        Enum.TryParse(getenv(LevelVariable), ignoreCase: true, out LogLevel l) ? l : LogLevel.Information;
+
+    /// <summary>True when JOURNAL_STREAM names the file stderr is open on (<see cref="UnderJournal(string?, StatxResult)"/>).</summary>
+    public static bool StderrIsJournal(Func<string, string?> getenv) =>
+        getenv(JournalVariable) is { } stream && StderrStat() is { } stderr && UnderJournal(stream, stderr);
+
+    public static ILoggerFactory Create(Func<string, string?> getenv) => Create(MinimumLevel(getenv), StderrIsJournal(getenv));
+
+    /// <summary>The factory for a minimum level and formatter choice already read from the
+    /// environment (<see cref="MinimumLevel"/>, <see cref="StderrIsJournal"/>), so that it can be
+    /// built inside the sandbox (<see cref="LoggerStartup"/>): what it does there is Console's
+    /// dup of fd 2 and the console logger's output thread.</summary>
+    public static ILoggerFactory Create(LogLevel level, bool journal) =>
+        LoggerFactory.Create(b =>
         {
             b.SetMinimumLevel(level);
             if (journal)
@@ -73,7 +84,6 @@ internal static class ServiceLogging
             // stdout is not the log: everything goes to stderr (the journal under systemd).
             b.AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Trace);
         });
-    }
 
     private static StatxResult? StderrStat()
     {

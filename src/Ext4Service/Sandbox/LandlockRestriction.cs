@@ -11,8 +11,9 @@ namespace Safemount.Ext4Service.Sandbox;
 /// <remarks>
 /// Landlock domains belong to threads (security/landlock/syscalls.c landlock_restrict_self
 /// replaces the caller's credentials only; kernel 6.18 has no thread-sync flag): the thread
-/// that confines itself and every thread it creates later (the FUSE workers) are in the domain;
-/// threads the runtime started earlier (finalizer, console logger) are not. seccomp, installed
+/// that confines itself and every thread it creates later (the FUSE workers, the logger
+/// factory's builder and the console logger's thread, Hosting/LoggerStartup) are in the domain;
+/// threads the runtime started earlier (the finalizer) are not. seccomp, installed
 /// with TSYNC on every thread, denies them open/openat/socket/execve anyway. Descriptors opened
 /// before (the device, /dev/fuse, the socket) keep their access: Landlock checks at open time.
 /// </remarks>

@@ -20,8 +20,9 @@ internal static class ResourceLimits
     /// <summary>
     /// Tasks this service may add after confinement. RLIMIT_NPROC counts every thread of the
     /// real uid (kernel/fork.c copy_process). Measured on the serving service: 10 threads
-    /// (main, finalizer, console logger, signal handler, GC, helper watcher, 4 FUSE workers);
-    /// the thread pool may add a few. 48 leaves room and still stops a runaway thread loop; the
+    /// (main, finalizer, console logger, signal handler, GC, helper watcher, 4 FUSE workers),
+    /// and the logger factory's builder while it runs (Hosting/LoggerStartup); the thread pool
+    /// may add a few. 48 leaves room and still stops a runaway thread loop; the
     /// systemd unit's TasksMax=64 is the same order.
     /// </summary>
     public const int TaskHeadroom = 48;
