@@ -5,10 +5,7 @@ namespace Safemount.Ext4;
 /// releases it (lock order level 1, see Ext4Volume.Commit.cs). Readers of an inode's metadata
 /// take it shared, every change takes it exclusive. Not recursive: a thread never takes the same
 /// inode twice. <see cref="_lock"/> guards the table only and is never held while waiting for an
-/// inode lock. The per-inode lock blocks instead of spinning (a FUSE writeback burst sends many
-/// WRITEs of one inode to several workers at once; ReaderWriterLockSlim's spin-then-yield made
-/// the waiters burn CPU, a sixth of the service's time in a random-write profile, bench/RESULTS.md
-/// run 8b) and prefers writers, as ReaderWriterLockSlim does.
+/// inode lock.
 /// </summary>
 internal sealed class InodeLockTable
 {
@@ -34,11 +31,11 @@ internal sealed class InodeLockTable
         {
             if (exclusive)
             {
-                e.EnterWrite();
+                e.Lock.EnterWriteLock();
             }
             else
             {
-                e.EnterRead();
+                e.Lock.EnterReadLock();
             }
         }
         catch
@@ -69,82 +66,15 @@ internal sealed class InodeLockTable
             if (--e.Users == 0)
             {
                 _entries.Remove(ino);
+                e.Lock.Dispose();
             }
         }
     }
 
-    /// <summary>
-    /// One inode's reader/writer lock: a monitor over the counts below (held only to change them,
-    /// never while the caller works). A reader waits while a writer holds or waits; a writer
-    /// waits while anyone holds.
-    /// </summary>
     internal sealed class Entry
     {
-        private readonly object _changed = new(); // Monitor.Wait/PulseAll under the monitor of itself
-        private int _readers;        // guarded by _changed's monitor
-        private bool _writer;        // guarded by _changed's monitor
-        private int _waitingWriters; // guarded by _changed's monitor
-
+        public readonly ReaderWriterLockSlim Lock = new(LockRecursionPolicy.NoRecursion);
         public int Users; // guarded by InodeLockTable._lock
-
-        public void EnterRead()
-        {
-            lock (_changed)
-            {
-                while (_writer || _waitingWriters > 0)
-                {
-                    Monitor.Wait(_changed);
-                }
-
-                _readers++;
-            }
-        }
-
-        public void ExitRead()
-        {
-            lock (_changed)
-            {
-                if (--_readers == 0 && _waitingWriters > 0)
-                {
-                    Monitor.PulseAll(_changed);
-                }
-            }
-        }
-
-        public void EnterWrite()
-        {
-            lock (_changed)
-            {
-                _waitingWriters++;
-                try
-                {
-                    while (_writer || _readers > 0)
-                    {
-                        Monitor.Wait(_changed);
-                    }
-
-                    _writer = true;
-                }
-                finally
-                {
-                    _waitingWriters--;
-                    if (!_writer)
-                    {
-                        // Interrupted while waiting: readers held back for this writer may go.
-                        Monitor.PulseAll(_changed);
-                    }
-                }
-            }
-        }
-
-        public void ExitWrite()
-        {
-            lock (_changed)
-            {
-                _writer = false;
-                Monitor.PulseAll(_changed);
-            }
-        }
     }
 
     /// <summary>A held inode lock.</summary>
@@ -172,11 +102,11 @@ internal sealed class InodeLockTable
 
             if (_exclusive)
             {
-                _entry.ExitWrite();
+                _entry.Lock.ExitWriteLock();
             }
             else
             {
-                _entry.ExitRead();
+                _entry.Lock.ExitReadLock();
             }
 
             _table.Release(_ino, _entry);
