@@ -5,7 +5,7 @@ namespace Safemount.Ext4;
 /// releases it (lock order level 1, see Ext4Volume.Commit.cs). Readers of an inode's metadata
 /// take it shared, every change takes it exclusive. Not recursive: a thread never takes the same
 /// inode twice. <see cref="_lock"/> guards the table only and is never held while waiting for an
-/// inode lock.
+/// inode lock. Like every lock here, an inode lock is released on the thread that took it.
 /// </summary>
 internal sealed class InodeLockTable
 {
@@ -31,11 +31,11 @@ internal sealed class InodeLockTable
         {
             if (exclusive)
             {
-                e.Lock.EnterWriteLock();
+                e.EnterWrite();
             }
             else
             {
-                e.Lock.EnterReadLock();
+                e.EnterRead();
             }
         }
         catch
@@ -66,15 +66,73 @@ internal sealed class InodeLockTable
             if (--e.Users == 0)
             {
                 _entries.Remove(ino);
-                e.Lock.Dispose();
             }
         }
     }
 
+    /// <summary>
+    /// One inode's reader/writer lock. A writer holds <see cref="_gate"/> for its whole hold and
+    /// then waits for the readers already in to leave; a reader holds the gate only while it
+    /// registers, so it waits while a writer holds or waits (writers preferred, as
+    /// ReaderWriterLockSlim). Writers queue on a <see cref="Lock"/>, which parks waiters instead
+    /// of spinning them through ReaderWriterLockSlim's spin-and-yield loop: a FUSE writeback
+    /// burst hands many WRITEs of one inode to several workers at once, and that loop was a
+    /// sixth of the service's CPU time in a random-write profile (bench/RESULTS.md run 8b).
+    /// </summary>
     internal sealed class Entry
     {
-        public readonly ReaderWriterLockSlim Lock = new(LockRecursionPolicy.NoRecursion);
+        private readonly Lock _gate = new();
+        private readonly object _drained = new(); // a writer waits on its monitor for _readers == 0
+        private int _readers;                     // shared holders: incremented under _gate, decremented anywhere
+
         public int Users; // guarded by InodeLockTable._lock
+
+        public void EnterRead()
+        {
+            _gate.Enter();
+            Interlocked.Increment(ref _readers);
+            _gate.Exit();
+        }
+
+        public void ExitRead()
+        {
+            if (Interlocked.Decrement(ref _readers) == 0)
+            {
+                // A writer that saw readers checks again under this monitor before it waits, so
+                // the pulse cannot fall between its check and its wait.
+                lock (_drained)
+                {
+                    Monitor.PulseAll(_drained);
+                }
+            }
+        }
+
+        public void EnterWrite()
+        {
+            _gate.Enter();
+            if (Volatile.Read(ref _readers) == 0)
+            {
+                return;
+            }
+
+            try
+            {
+                lock (_drained)
+                {
+                    while (Volatile.Read(ref _readers) != 0)
+                    {
+                        Monitor.Wait(_drained);
+                    }
+                }
+            }
+            catch
+            {
+                _gate.Exit();
+                throw;
+            }
+        }
+
+        public void ExitWrite() => _gate.Exit();
     }
 
     /// <summary>A held inode lock.</summary>
@@ -102,11 +160,11 @@ internal sealed class InodeLockTable
 
             if (_exclusive)
             {
-                _entry.Lock.ExitWriteLock();
+                _entry.ExitWrite();
             }
             else
             {
-                _entry.Lock.ExitReadLock();
+                _entry.ExitRead();
             }
 
             _table.Release(_ino, _entry);
