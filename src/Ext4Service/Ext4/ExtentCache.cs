@@ -1,4 +1,6 @@
 using Safemount.Ext4.Storage;
+using X = Safemount.Ext4.Format.ExtentLayout;
+using static Safemount.Ext4.Format.LittleEndian;
 
 namespace Safemount.Ext4;
 
@@ -21,6 +23,10 @@ namespace Safemount.Ext4;
 /// journal replay all change the root bytes or install or drop a tree block, and the next
 /// lookup parses again. Callers get copies: an entry is immutable once published.
 ///
+/// The read path (<see cref="TryMap"/>) uses entries too, and adds one for a small tree only
+/// (depth 0, or depth 1 with few enough leaves that it fits <see cref="MaxExtents"/>), so
+/// reading a file never parses more than the few blocks a walk would visit anyway.
+///
 /// Bounded: <see cref="Slots"/> entries, direct-mapped by inode number, each at most
 /// <see cref="MaxExtents"/> extents (a larger tree is parsed every time, as without the cache):
 /// at most 64 × 1024 × 24 bytes of extents, and the tree block versions they pin.
@@ -33,6 +39,9 @@ internal sealed class ExtentCache
 
     /// <summary>Largest tree (in extents) an entry keeps.</summary>
     public const int MaxExtents = 1024;
+
+    /// <summary>EXT4_GOOD_OLD_FIRST_INO: the first non-reserved inode of revision-0 file systems (s_first_ino is a rev-1 field).</summary>
+    private const uint GoodOldFirstIno = 11;
 
     private readonly Ext4Volume _v;
     private readonly Entry?[] _slots = new Entry?[Slots];
@@ -81,6 +90,69 @@ internal sealed class ExtentCache
         return extents;
     }
 
+    /// <summary>
+    /// For <see cref="ExtentTree.Map"/> on a regular file: the run at <paramref name="lblk"/>
+    /// (length 1..<paramref name="maxBlocks"/>) from a matching entry, parsing and keeping a
+    /// small tree on a miss. False when the tree is too large to parse whole here or fails
+    /// validation: the caller walks it, so damage in one subtree fails only the reads that
+    /// reach it, as without the cache.
+    /// </summary>
+    public bool TryMap(Ext4Inode inode, uint lblk, uint maxBlocks, out BlockRun run)
+    {
+        run = default;
+        uint ino = inode.Number;
+
+        // Reserved inodes (the journal among them) are mapped while the system zone is built
+        // (Ext4Volume.SystemZone), which LoadAll's checks use: they always take the walk.
+        if (ino < Math.Max(_v.Sb.s_first_ino, GoodOldFirstIno) || ino == _v.Sb.s_journal_inum)
+        {
+            return false;
+        }
+
+        ReadOnlySpan<byte> root = inode.IBlock;
+        int slot = (int)(ino & (Slots - 1));
+        var e = Volatile.Read(ref _slots[slot]);
+        if (e is not null && e.Matches(ino, inode.ChecksumSeed, root, _v.Cache))
+        {
+            Interlocked.Increment(ref _hits);
+        }
+        else
+        {
+            // eh_depth and eh_entries of the root, unvalidated: LoadAll checks the header.
+            int depth = U16(root, X.eh_depth);
+            int entries = U16(root, X.eh_entries);
+            if (depth > 1 || (depth == 1 && (long)entries * ExtentTree.BlockCapacity(_v.BlockSize) > MaxExtents))
+            {
+                return false;
+            }
+
+            Interlocked.Increment(ref _parses);
+            var leafBlocks = new List<ulong>();
+            var indexBlocks = new List<ulong>();
+            var versions = new List<(ulong Block, byte[] Data)>();
+            List<ExtentTree.Extent> extents;
+            try
+            {
+                extents = ExtentTree.LoadAll(_v, ino, inode.ChecksumSeed, root, leafBlocks, indexBlocks, versions);
+            }
+            catch (Ext4CorruptionException)
+            {
+                return false;
+            }
+
+            if (extents.Count > MaxExtents)
+            {
+                return false;
+            }
+
+            e = new Entry(ino, inode.ChecksumSeed, root.ToArray(), extents.ToArray(), leafBlocks.ToArray(), indexBlocks.ToArray(), versions.ToArray());
+            Volatile.Write(ref _slots[slot], e);
+        }
+
+        run = e.Map(lblk, Math.Max(maxBlocks, 1));
+        return true;
+    }
+
     /// <summary>One parsed tree and what it was parsed from. Immutable.</summary>
     private sealed class Entry(uint ino, uint seed, byte[] root, ExtentTree.Extent[] extents, ulong[] leafBlocks,
         ulong[] indexBlocks, (ulong Block, byte[] Data)[] versions)
@@ -108,6 +180,34 @@ internal sealed class ExtentCache
             }
 
             return true;
+        }
+
+        /// <summary>As ExtentTree.Editor.Map: the extent holding <paramref name="lblk"/>, or the hole up to the next one.</summary>
+        public BlockRun Map(uint lblk, uint maxBlocks)
+        {
+            int lo = 0, hi = Extents.Length; // first extent ending after lblk
+            while (lo < hi)
+            {
+                int mid = lo + ((hi - lo) / 2);
+                if (Extents[mid].End <= lblk)
+                {
+                    lo = mid + 1;
+                }
+                else
+                {
+                    hi = mid;
+                }
+            }
+
+            if (lo < Extents.Length && Extents[lo].Logical <= lblk)
+            {
+                var x = Extents[lo];
+                uint n = (uint)Math.Min(x.End - lblk, maxBlocks);
+                return new BlockRun(x.Unwritten ? BlockRunKind.Unwritten : BlockRunKind.Mapped, x.Physical + (lblk - x.Logical), n);
+            }
+
+            ulong next = lo < Extents.Length ? Extents[lo].Logical : 1UL << 32;
+            return new BlockRun(BlockRunKind.Hole, 0, (uint)Math.Min(next - lblk, maxBlocks));
         }
     }
 }

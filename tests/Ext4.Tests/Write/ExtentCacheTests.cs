@@ -177,6 +177,44 @@ public class ExtentCacheTests
     }
 
     [Test]
+    public void ADamagedLeafFailsOnlyTheReadsThatReachIt()
+    {
+        // 600 one-block extents: two leaves under the root, small enough for the read path to
+        // parse whole, so the parse meets the damage even for a read that a walk would not.
+        using var img = SparseFileImage();
+        var leaves = Locate.ExtentTreeBlocks(img.Path, "/f");
+        Assert.That(leaves, Has.Length.EqualTo(2));
+        long second = leaves.MaxBy(b => FirstLogical(img.Path, b));
+        using (var fs = new FileStream(img.Path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            fs.Position = (second * Bs) + 12 + 12 + 8; // inside the second entry: ee_start_lo
+            int b = fs.ReadByte();
+            fs.Position -= 1;
+            fs.WriteByte((byte)(b ^ 0x01));
+        }
+
+        using var opened = img.Image.Open();
+        var v = opened.Volume;
+        uint ino = v.Lookup(v.ReadInode(2), "f"u8);
+        var buf = new byte[Bs];
+        Assert.That(v.ReadFile(ino, 0, buf), Is.EqualTo(Bs));
+        Assert.That(buf, Is.EqualTo(Pattern(0, 0)), "the healthy leaf still reads");
+        Assert.Throws<Ext4ChecksumException>(() => v.ReadFile(ino, (2L * InitialBlocks - 2) * Bs, buf), "the damaged leaf fails");
+        Assert.That(v.ReadFile(ino, 2L * Bs, buf), Is.EqualTo(Bs), "and the healthy one still reads after that");
+        Assert.That(buf, Is.EqualTo(Pattern(2, 0)));
+    }
+
+    /// <summary>ee_block of the first entry of extent tree block <paramref name="block"/> in the image file.</summary>
+    private static uint FirstLogical(string image, long block)
+    {
+        using var fs = new FileStream(image, FileMode.Open, FileAccess.Read);
+        var entry = new byte[4];
+        fs.Position = (block * Bs) + 12;
+        fs.ReadExactly(entry);
+        return BitConverter.ToUInt32(entry);
+    }
+
+    [Test]
     public void DecodedInodeFollowsEveryChange()
     {
         using var img = WriteImage.Build("64M", 1, "-b", "4096");
@@ -262,7 +300,7 @@ public class ExtentCacheTests
         var walked = new List<Extent>();
         for (ulong l = 0; fresh.Count > 0 && l < fresh[^1].End;)
         {
-            var run = v.FileData.Map(inode, (uint)l, (uint)(fresh[^1].End - l));
+            var run = ExtentTree.Walk(v, inode, (uint)l, (uint)(fresh[^1].End - l));
             if (run.Kind != BlockRunKind.Hole)
             {
                 walked.Add(new Extent((uint)l, run.Length, run.Physical, run.Kind == BlockRunKind.Unwritten));
@@ -272,6 +310,19 @@ public class ExtentCacheTests
         }
 
         Assert.That(Merge(walked), Is.EqualTo(Merge(fresh)), $"{step}: the read path's walk agrees");
+        var mapped = new List<Extent>();
+        for (ulong l = 0; fresh.Count > 0 && l < fresh[^1].End;)
+        {
+            var run = v.FileData.Map(inode, (uint)l, (uint)(fresh[^1].End - l));
+            if (run.Kind != BlockRunKind.Hole)
+            {
+                mapped.Add(new Extent((uint)l, run.Length, run.Physical, run.Kind == BlockRunKind.Unwritten));
+            }
+
+            l += run.Length;
+        }
+
+        Assert.That(Merge(mapped), Is.EqualTo(Merge(fresh)), $"{step}: the read path's lookup (cached) agrees");
         Assert.That(inode.Size, Is.EqualTo(model.Length), $"{step}: i_size");
         var content = new byte[model.Length];
         Assert.That(v.ReadFile(ino, 0, content), Is.EqualTo(model.Length));
