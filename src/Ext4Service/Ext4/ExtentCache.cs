@@ -28,17 +28,21 @@ namespace Safemount.Ext4;
 /// reading a file never parses more than the few blocks a walk would visit anyway.
 ///
 /// Bounded: <see cref="Slots"/> entries, direct-mapped by inode number, each at most
-/// <see cref="MaxExtents"/> extents (a larger tree is parsed every time, as without the cache):
-/// at most 64 × 1024 × 24 bytes of extents, and the tree block versions they pin.
+/// <see cref="MaxExtents"/> extents and tree blocks of <see cref="MaxPinnedBytes"/> in all (a
+/// larger tree is parsed every time, as without the cache): at most 32 × (1024 × 24 bytes of
+/// extents + 64 KiB of tree block versions kept alive), under 3 MiB.
 /// Thread-safe without locks: slots hold immutable entries, replaced by reference.
 /// </summary>
 internal sealed class ExtentCache
 {
     /// <summary>Number of entries (a power of two: slot = inode number mod Slots).</summary>
-    public const int Slots = 64;
+    public const int Slots = 32;
 
     /// <summary>Largest tree (in extents) an entry keeps.</summary>
     public const int MaxExtents = 1024;
+
+    /// <summary>Most bytes of tree blocks one entry keeps referenced (blocks × block size).</summary>
+    public const int MaxPinnedBytes = 64 << 10;
 
     /// <summary>EXT4_GOOD_OLD_FIRST_INO: the first non-reserved inode of revision-0 file systems (s_first_ino is a rev-1 field).</summary>
     private const uint GoodOldFirstIno = 11;
@@ -81,7 +85,7 @@ internal sealed class ExtentCache
         Interlocked.Increment(ref _parses);
         var versions = new List<(ulong Block, byte[] Data)>();
         var extents = ExtentTree.LoadAll(_v, ino, seed, root, leafBlocks, indexBlocks, versions);
-        if (extents.Count <= MaxExtents)
+        if (Fits(extents, versions))
         {
             Volatile.Write(ref _slots[slot], new Entry(ino, seed, root.ToArray(), extents.ToArray(),
                 leafBlocks.ToArray(), indexBlocks.ToArray(), versions.ToArray()));
@@ -121,7 +125,10 @@ internal sealed class ExtentCache
             // eh_depth and eh_entries of the root, unvalidated: LoadAll checks the header.
             int depth = U16(root, X.eh_depth);
             int entries = U16(root, X.eh_entries);
-            if (depth > 1 || (depth == 1 && (long)entries * ExtentTree.BlockCapacity(_v.BlockSize) > MaxExtents))
+            // Parsed here only when it is sure to fit an entry (then Fits below always holds
+            // for a valid tree), so a file read at random never parses on every request.
+            if (depth > 1 || (depth == 1 && ((long)entries * ExtentTree.BlockCapacity(_v.BlockSize) > MaxExtents
+                || (long)entries * _v.BlockSize > MaxPinnedBytes)))
             {
                 return false;
             }
@@ -140,7 +147,7 @@ internal sealed class ExtentCache
                 return false;
             }
 
-            if (extents.Count > MaxExtents)
+            if (!Fits(extents, versions))
             {
                 return false;
             }
@@ -152,6 +159,10 @@ internal sealed class ExtentCache
         run = e.Map(lblk, Math.Max(maxBlocks, 1));
         return true;
     }
+
+    /// <summary>Whether a parsed tree is within the per-entry bounds.</summary>
+    private bool Fits(List<ExtentTree.Extent> extents, List<(ulong Block, byte[] Data)> versions) =>
+        extents.Count <= MaxExtents && (long)versions.Count * _v.BlockSize <= MaxPinnedBytes;
 
     /// <summary>One parsed tree and what it was parsed from. Immutable.</summary>
     private sealed class Entry(uint ino, uint seed, byte[] root, ExtentTree.Extent[] extents, ulong[] leafBlocks,
