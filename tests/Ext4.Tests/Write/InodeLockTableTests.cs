@@ -56,6 +56,30 @@ public class InodeLockTableTests
         Assert.That(table.Count, Is.Zero, "every lock object dropped with its last holder");
     }
 
+    [TestCase(false, false)]
+    [TestCase(false, true)]
+    [TestCase(true, false)]
+    [TestCase(true, true)]
+    public void TakingAHeldInodeAgainOnOneThreadThrows(bool firstExclusive, bool secondExclusive)
+    {
+        var table = new InodeLockTable();
+        using (table.Acquire(3, firstExclusive))
+        {
+            Assert.Throws<LockRecursionException>(() => table.Acquire(3, secondExclusive));
+            using (table.Acquire(4, secondExclusive))
+            {
+                Assert.That(table.Count, Is.EqualTo(2), "another inode is fine");
+            }
+        }
+
+        using (table.Acquire(3, secondExclusive))
+        {
+            Assert.That(table.Count, Is.EqualTo(1), "released: the same thread may take it again");
+        }
+
+        Assert.That(table.Count, Is.Zero);
+    }
+
     [Test]
     public void TwoReadersHoldAtOnce()
     {
