@@ -40,6 +40,7 @@ public sealed partial class Ext4Volume : IDisposable
         Directories = new Directories(this);
         Xattrs = new Xattrs(this);
         FileData = new FileData(this);
+        Extents = new ExtentCache(this);
         Orphans = new Orphans(this, BinaryPrimitives.ReadUInt32LittleEndian(sb.Raw.AsSpan(SuperblockLayout.s_last_orphan)));
         _writable = readOnly ? null : device as IWritableBlockDevice;
         InitializeFreeCounters();
@@ -95,6 +96,9 @@ public sealed partial class Ext4Volume : IDisposable
     internal Directories Directories { get; }
     internal Xattrs Xattrs { get; }
     internal FileData FileData { get; }
+
+    /// <summary>Parsed extent trees of recently edited inodes (checked against the block cache on every use).</summary>
+    internal ExtentCache Extents { get; }
 
     /// <summary>The orphan list (s_last_orphan chain).</summary>
     internal Orphans Orphans { get; }

@@ -8,7 +8,8 @@ internal static partial class ExtentTree
 {
     /// <summary>
     /// Edits an extent-mapped inode (kernel: extents.c). The whole leaf level is loaded into
-    /// a list (<see cref="LoadAll"/>), edited there (<see cref="InsertExtent"/>,
+    /// a list (<see cref="LoadAll(Ext4Volume, uint, uint, ReadOnlySpan{byte}, List{ulong}, List{ulong})"/>,
+    /// through <see cref="ExtentCache"/>), edited there (<see cref="InsertExtent"/>,
     /// <see cref="RemoveRange"/>, <see cref="SetUnwritten(List{Extent}, uint, ulong, bool, List{Extent})"/>),
     /// and <see cref="Commit"/> stores it back as the shallowest tree that holds it: up to 4
     /// extents in i_block at depth 0; else full leaves of BlockCapacity entries, and full index
@@ -33,7 +34,7 @@ internal static partial class ExtentTree
             : base(volume, record)
         {
             _seed = InodeChecksumSeed(volume, record.Number, record.Generation);
-            _extents = LoadAll(volume, record.Number, _seed, record.IBlock, _leafBlocks, _indexBlocks);
+            _extents = volume.Extents.Load(record.Number, _seed, record.IBlock, _leafBlocks, _indexBlocks);
         }
 
         /// <summary>The current extents (the edited list).</summary>

@@ -16,16 +16,26 @@ internal static partial class ExtentTree
     /// strictly decreases, so the walk ends.
     /// </summary>
     public static List<Extent> LoadAll(Ext4Volume v, uint ino, uint inodeSeed, ReadOnlySpan<byte> root,
-        List<ulong> leafBlocks, List<ulong> indexBlocks)
+        List<ulong> leafBlocks, List<ulong> indexBlocks) =>
+        LoadAll(v, ino, inodeSeed, root, leafBlocks, indexBlocks, null);
+
+    /// <summary>
+    /// As <see cref="LoadAll(Ext4Volume, uint, uint, ReadOnlySpan{byte}, List{ulong}, List{ulong})"/>;
+    /// also appends to <paramref name="versions"/> every tree block with the cache array it was
+    /// parsed from, in visit order (what <see cref="ExtentCache"/> checks the tree against).
+    /// </summary>
+    public static List<Extent> LoadAll(Ext4Volume v, uint ino, uint inodeSeed, ReadOnlySpan<byte> root,
+        List<ulong> leafBlocks, List<ulong> indexBlocks, List<(ulong Block, byte[] Data)>? versions)
     {
         var extents = new List<Extent>();
         int depth = CheckNode(ino, root, 0, RootCapacity, -1);
-        LoadNode(v, ino, inodeSeed, root, 0, depth, 0, 1UL << 32, extents, leafBlocks, indexBlocks);
+        LoadNode(v, ino, inodeSeed, root, 0, depth, 0, 1UL << 32, extents, leafBlocks, indexBlocks, versions);
         return extents;
     }
 
     private static void LoadNode(Ext4Volume v, uint ino, uint seed, ReadOnlySpan<byte> node, ulong nodeBlock, int depth,
-        ulong low, ulong high, List<Extent> extents, List<ulong> leafBlocks, List<ulong> indexBlocks)
+        ulong low, ulong high, List<Extent> extents, List<ulong> leafBlocks, List<ulong> indexBlocks,
+        List<(ulong Block, byte[] Data)>? versions)
     {
         int entries = U16(node, X.eh_entries);
         if (depth == 0)
@@ -71,7 +81,8 @@ internal static partial class ExtentTree
             }
 
             (depth - 1 == 0 ? leafBlocks : indexBlocks).Add(child);
-            LoadNode(v, ino, seed, block, child, depth - 1, i == 0 ? low : key, next, extents, leafBlocks, indexBlocks);
+            versions?.Add((child, block));
+            LoadNode(v, ino, seed, block, child, depth - 1, i == 0 ? low : key, next, extents, leafBlocks, indexBlocks, versions);
         }
     }
 

@@ -15,6 +15,18 @@ internal static partial class ExtentTree
 {
     public static BlockRun Map(Ext4Volume v, Ext4Inode inode, uint lblk, uint maxBlocks)
     {
+        // A regular file's tree, once parsed and still current, answers without a walk (ExtentCache).
+        return inode.IsRegular && v.Extents.TryMap(inode, lblk, maxBlocks, out var cached)
+            ? cached
+            : Walk(v, inode, lblk, maxBlocks);
+    }
+
+    /// <summary>
+    /// The walk from the root to the leaf holding <paramref name="lblk"/>, validating and
+    /// checksum-verifying each node on the way (what <see cref="Map"/> does without a cached tree).
+    /// </summary>
+    internal static BlockRun Walk(Ext4Volume v, Ext4Inode inode, uint lblk, uint maxBlocks)
+    {
         ReadOnlySpan<byte> node = inode.IBlock;
         int depth = -1;
         ulong nodeBlock = 0; // 0 = the root in i_block

@@ -12,7 +12,21 @@ namespace Safemount.Ext4;
 /// </summary>
 internal sealed class Inodes
 {
+    /// <summary>Entries of <see cref="_decoded"/> (a power of two: slot = inode number mod DecodedSlots).</summary>
+    internal const int DecodedSlots = 256;
+
     private readonly Ext4Volume _v;
+
+    /// <summary>
+    /// Recently decoded inodes, each with the inode-table block array it was decoded from.
+    /// Invariant: <see cref="Decode"/> is a function of the inode number, its bytes and volume
+    /// facts fixed for the mount (inode size, features, checksum seed), and a cache array is
+    /// never written after it is handed out (BlockCache), so while <see cref="Storage.BlockCache.TryGet"/>
+    /// returns the same array for the block, the decoded snapshot (immutable) is still the
+    /// inode's current one. Any change to the inode installs a new array. Lock-free: slots hold
+    /// immutable entries, replaced by reference.
+    /// </summary>
+    private readonly DecodedInode?[] _decoded = new DecodedInode?[DecodedSlots];
 
     public Inodes(Ext4Volume volume) => _v = volume;
 
@@ -24,8 +38,17 @@ internal sealed class Inodes
             data = _v.ReadMetadataBlock(block, InodeTableReadahead(ino, block), $"inode {ino}");
         }
 
+        int slot = (int)(ino & (DecodedSlots - 1));
+        var known = Volatile.Read(ref _decoded[slot]);
+        if (known is not null && known.Number == ino && ReferenceEquals(known.Block, data))
+        {
+            return known.Inode;
+        }
+
         var raw = data.AsSpan(offset, _v.InodeSize).ToArray();
-        return Decode(ino, raw);
+        var inode = Decode(ino, raw);
+        Volatile.Write(ref _decoded[slot], new DecodedInode(ino, data, inode));
+        return inode;
     }
 
     /// <summary>
@@ -288,4 +311,7 @@ internal sealed class Inodes
         seconds += (long)(extra & 3) << 32;
         return (seconds, extra >> 2);
     }
+
+    /// <summary>A decoded inode and the inode-table block array its bytes came from.</summary>
+    private sealed record DecodedInode(uint Number, byte[] Block, Ext4Inode Inode);
 }
