@@ -194,31 +194,6 @@ internal sealed class ExtentCache
         }
 
         /// <summary>As ExtentTree.Editor.Map: the extent holding <paramref name="lblk"/>, or the hole up to the next one.</summary>
-        public BlockRun Map(uint lblk, uint maxBlocks)
-        {
-            int lo = 0, hi = Extents.Length; // first extent ending after lblk
-            while (lo < hi)
-            {
-                int mid = lo + ((hi - lo) / 2);
-                if (Extents[mid].End <= lblk)
-                {
-                    lo = mid + 1;
-                }
-                else
-                {
-                    hi = mid;
-                }
-            }
-
-            if (lo < Extents.Length && Extents[lo].Logical <= lblk)
-            {
-                var x = Extents[lo];
-                uint n = (uint)Math.Min(x.End - lblk, maxBlocks);
-                return new BlockRun(x.Unwritten ? BlockRunKind.Unwritten : BlockRunKind.Mapped, x.Physical + (lblk - x.Logical), n);
-            }
-
-            ulong next = lo < Extents.Length ? Extents[lo].Logical : 1UL << 32;
-            return new BlockRun(BlockRunKind.Hole, 0, (uint)Math.Min(next - lblk, maxBlocks));
-        }
+        public BlockRun Map(uint lblk, uint maxBlocks) => ExtentTree.MapSorted(Extents, lblk, maxBlocks);
     }
 }

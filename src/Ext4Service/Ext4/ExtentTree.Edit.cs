@@ -105,13 +105,17 @@ internal static partial class ExtentTree
     }
 
     /// <summary>Index of the first extent whose End is after <paramref name="lblk"/> (list.Count when none).</summary>
-    public static int FirstEndingAfter(List<Extent> list, ulong lblk)
+    public static int FirstEndingAfter(List<Extent> list, ulong lblk) =>
+        FirstEndingAfter(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list), lblk);
+
+    /// <summary>Index of the first extent of the sorted <paramref name="extents"/> whose End is after <paramref name="lblk"/> (Length when none).</summary>
+    public static int FirstEndingAfter(ReadOnlySpan<Extent> extents, ulong lblk)
     {
-        int lo = 0, hi = list.Count;
+        int lo = 0, hi = extents.Length;
         while (lo < hi)
         {
             int mid = lo + ((hi - lo) / 2);
-            if (list[mid].End <= lblk)
+            if (extents[mid].End <= lblk)
             {
                 lo = mid + 1;
             }
@@ -122,6 +126,26 @@ internal static partial class ExtentTree
         }
 
         return lo;
+    }
+
+    /// <summary>
+    /// The mapping of <paramref name="lblk"/> in the sorted, non-overlapping
+    /// <paramref name="extents"/>: the run of the extent holding it (at most
+    /// <paramref name="maxBlocks"/>, at least 1), or the hole up to the next extent (or 2^32).
+    /// </summary>
+    public static BlockRun MapSorted(ReadOnlySpan<Extent> extents, uint lblk, uint maxBlocks)
+    {
+        maxBlocks = Math.Max(maxBlocks, 1);
+        int i = FirstEndingAfter(extents, lblk);
+        if (i < extents.Length && extents[i].Logical <= lblk)
+        {
+            var e = extents[i];
+            uint n = (uint)Math.Min(e.End - lblk, maxBlocks);
+            return new BlockRun(e.Unwritten ? BlockRunKind.Unwritten : BlockRunKind.Mapped, e.Physical + (lblk - e.Logical), n);
+        }
+
+        ulong next = i < extents.Length ? extents[i].Logical : 1UL << 32;
+        return new BlockRun(BlockRunKind.Hole, 0, (uint)Math.Min(next - lblk, maxBlocks));
     }
 
     /// <summary>Merges list[i] into its left neighbour and then its right one when possible; returns the index of the extent that now holds list[i]'s blocks.</summary>

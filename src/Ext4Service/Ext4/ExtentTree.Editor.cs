@@ -44,20 +44,8 @@ internal static partial class ExtentTree
 
         public override ulong LogicalLimit => 1UL << 32;
 
-        public override BlockRun Map(uint lblk, uint maxBlocks)
-        {
-            maxBlocks = Math.Max(maxBlocks, 1);
-            int i = FirstEndingAfter(_extents, lblk);
-            if (i < _extents.Count && _extents[i].Logical <= lblk)
-            {
-                var e = _extents[i];
-                uint n = (uint)Math.Min(e.End - lblk, maxBlocks);
-                return new BlockRun(e.Unwritten ? BlockRunKind.Unwritten : BlockRunKind.Mapped, e.Physical + (lblk - e.Logical), n);
-            }
-
-            ulong next = i < _extents.Count ? _extents[i].Logical : 1UL << 32;
-            return new BlockRun(BlockRunKind.Hole, 0, (uint)Math.Min(next - lblk, maxBlocks));
-        }
+        public override BlockRun Map(uint lblk, uint maxBlocks) =>
+            MapSorted(System.Runtime.InteropServices.CollectionsMarshal.AsSpan(_extents), lblk, maxBlocks);
 
         public override ulong Goal(uint lblk)
         {

@@ -70,14 +70,7 @@ public sealed class JournalWriterTests
         string logdump = Tool.Debugfs(image.ImagePath, "logdump");
         Assert.That(logdump, Does.Contain("revoke table"), logdump);
 
-        string byFsck = Copy(image, "fsck.img");
-        var fsck = Tool.Run("timeout", ["120", "e2fsck", "-E", "journal_only", "-y", byFsck], 150);
-        Assert.That(fsck.ExitCode, Is.EqualTo(0).Or.EqualTo(1), fsck.Stdout + fsck.Stderr);
-        string byEngine = Copy(image, "engine.img");
-        using (var opened = TestImage.OpenPathWritable(byEngine))
-        {
-            Assert.That(opened.Volume.Warnings, Has.Some.StartsWith("journal replayed onto the device"));
-        }
+        var (byFsck, byEngine) = ReplayedCopies(image);
 
         foreach (string path in new[] { byFsck, byEngine })
         {
@@ -130,14 +123,7 @@ public sealed class JournalWriterTests
         }
 
         SetNeedsRecovery(image);
-        string byFsck = Copy(image, "fsck.img");
-        var fsck = Tool.Run("timeout", ["120", "e2fsck", "-E", "journal_only", "-y", byFsck], 150);
-        Assert.That(fsck.ExitCode, Is.EqualTo(0).Or.EqualTo(1), fsck.Stdout + fsck.Stderr);
-        string byEngine = Copy(image, "engine.img");
-        using (var opened = TestImage.OpenPathWritable(byEngine))
-        {
-            Assert.That(opened.Volume.Warnings, Has.Some.StartsWith("journal replayed onto the device"));
-        }
+        var (byFsck, byEngine) = ReplayedCopies(image);
 
         foreach (string path in new[] { byFsck, byEngine })
         {
@@ -325,5 +311,20 @@ public sealed class JournalWriterTests
         }
 
         image.Patch(SuperblockLayout.Offset, sb);
+    }
+
+    /// <summary>Two copies of the crashed <paramref name="image"/>, one replayed by e2fsck (journal_only) and one by the engine's open.</summary>
+    private static (string ByFsck, string ByEngine) ReplayedCopies(TestImage image)
+    {
+        string byFsck = Copy(image, "fsck.img");
+        var fsck = Tool.Run("timeout", ["120", "e2fsck", "-E", "journal_only", "-y", byFsck], 150);
+        Assert.That(fsck.ExitCode, Is.EqualTo(0).Or.EqualTo(1), fsck.Stdout + fsck.Stderr);
+        string byEngine = Copy(image, "engine.img");
+        using (var opened = TestImage.OpenPathWritable(byEngine))
+        {
+            Assert.That(opened.Volume.Warnings, Has.Some.StartsWith("journal replayed onto the device"));
+        }
+
+        return (byFsck, byEngine);
     }
 }
