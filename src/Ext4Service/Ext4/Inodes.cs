@@ -12,8 +12,14 @@ namespace Safemount.Ext4;
 /// </summary>
 internal sealed class Inodes
 {
-    /// <summary>Entries of <see cref="_decoded"/> (a power of two: slot = inode number mod DecodedSlots).</summary>
-    internal const int DecodedSlots = 256;
+    /// <summary>
+    /// Entries of <see cref="_decoded"/> (a power of two: slot = inode number mod DecodedSlots).
+    /// Small on purpose: the gain is for requests that hit the same few inodes back to back (a
+    /// writeback burst, random I/O on one file); each slot keeps a replaced inode-table block
+    /// alive until it is overwritten, and 256 slots measured up to 2-3 MiB more peak memory on
+    /// the metadata workload (bench/RESULTS.md run 9).
+    /// </summary>
+    internal const int DecodedSlots = 16;
 
     private readonly Ext4Volume _v;
 
