@@ -139,9 +139,9 @@ public sealed partial class BridgeIomapCacheTests
     /// </summary>
     private static List<byte[]> Serve(string image, uint ino, bool iomap, out List<string> ioctls)
     {
-        using SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite);
-        using var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true);
-        using Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false, CommitInterval = TimeSpan.FromHours(1) });
+        using var opened = ImageVolume.Open(image, new Ext4OpenOptions { ReadOnly = false, CommitInterval = TimeSpan.FromHours(1) });
+        Ext4Volume volume = opened.Volume;
+        SafeFileHandle handle = opened.Handle;
 
         // As MountService: the device is offered (the helper added iomap), the kernel decides.
         var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
@@ -181,14 +181,9 @@ public sealed partial class BridgeIomapCacheTests
     /// <summary>An image with /f: twelve blocks of data in one extent. Returns its inode and first physical block.</summary>
     private static string BuildImage(string work, out uint ino, out long p0)
     {
-        string tree = Path.Combine(work, "tree");
-        Directory.CreateDirectory(tree);
         var data = new byte[Blocks * Bs];
         new Random(9).NextBytes(data);
-        File.WriteAllBytes(Path.Combine(tree, "f"), data);
-        string image = Path.Combine(work, "img");
-        CommandResult r = Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1));
-        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        string image = BridgeImage.Make(work, "16M", [("f", data)], "-b", "4096");
         string stat = VariantImages.Debugfs(image, "stat /f");
         ino = VariantImages.InodeOf(image, "/f");
         Match extent = OneExtent().Match(stat);

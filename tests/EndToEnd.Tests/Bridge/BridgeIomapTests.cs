@@ -52,24 +52,19 @@ public sealed partial class BridgeIomapTests
         string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
         try
         {
-            string tree = Path.Combine(work, "tree");
-            Directory.CreateDirectory(tree);
             var data = new byte[10000];
             new Random(3).NextBytes(data);
-            File.WriteAllBytes(Path.Combine(tree, "f"), data);
-            string image = Path.Combine(work, "img");
-            CommandResult r = Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-L", "iomapvol", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1));
-            Assert.That(r.ExitCode, Is.Zero, r.ToString());
+            string image = BridgeImage.Make(work, "16M", [("f", data)], "-b", "4096", "-L", "iomapvol");
             uint ino = VariantImages.InodeOf(image, "/f");
             long physical0 = long.Parse(VariantImages.Debugfs(image, "bmap /f 0").Trim(), CultureInfo.InvariantCulture);
 
             FuseIomapMapping read0, write0, hole, holeWrite;
             long newSize;
             var device = new RecordingIomapDevice();
-            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
-            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
-            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
+            using (var opened = ImageVolume.Open(image, new Ext4OpenOptions { ReadOnly = false }))
             {
+                Ext4Volume volume = opened.Volume;
+                SafeFileHandle handle = opened.Handle;
                 var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
                 Assert.That(fs.IomapConfig(device, long.MaxValue, out FuseIomapConfig config), Is.EqualTo(Errno.None));
                 Assert.That(device.Calls, Is.EqualTo(new[] { $"BACKING_OPEN fd={handle.DangerousGetHandle()}", "SET_BLOCKSIZE 1 4096" }), "the device it was given, then its block size (ENOTTY tolerated)");
@@ -103,10 +98,10 @@ public sealed partial class BridgeIomapTests
                 RandomAccess.Write(raw, block, (long)hole.Addr);
             }
 
-            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
-            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
-            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
+            using (var opened = ImageVolume.Open(image, new Ext4OpenOptions { ReadOnly = false }))
             {
+                Ext4Volume volume = opened.Volume;
+                SafeFileHandle handle = opened.Handle;
                 var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
                 Assert.That(fs.IomapIoend(Root, ino, ino, FuseIomapIoendFlags.FUSE_IOMAP_IOEND_UNWRITTEN | FuseIomapIoendFlags.FUSE_IOMAP_IOEND_APPEND, Errno.None, 5 * 4096, 4096, out newSize), Is.EqualTo(Errno.None));
                 Assert.That(fs.IomapIoend(Root, ino, ino, FuseIomapIoendFlags.None, Errno.EIO, 0, 4096, out _), Is.EqualTo(Errno.EIO), "a failed write is answered with its error");
@@ -141,19 +136,15 @@ public sealed partial class BridgeIomapTests
         string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
         try
         {
-            string tree = Path.Combine(work, "tree");
-            Directory.CreateDirectory(tree);
             var data = new byte[3 * 4096];
             new Random(5).NextBytes(data);   // not zeros: mkfs -d leaves zero blocks as holes
-            File.WriteAllBytes(Path.Combine(tree, "f"), data);
-            string image = Path.Combine(work, "img");
-            Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-b", "4096", "-O", journal ? "has_journal" : "^has_journal", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
+            string image = BridgeImage.Make(work, "16M", [("f", data)], "-b", "4096", "-O", journal ? "has_journal" : "^has_journal");
             uint ino = VariantImages.InodeOf(image, "/f");
 
-            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
-            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
-            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false, CommitInterval = TimeSpan.FromHours(1) }))
+            using (var opened = ImageVolume.Open(image, new Ext4OpenOptions { ReadOnly = false, CommitInterval = TimeSpan.FromHours(1) }))
             {
+                Ext4Volume volume = opened.Volume;
+                SafeFileHandle handle = opened.Handle;
                 Assert.That(volume.IsJournaled, Is.EqualTo(journal));
                 var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
                 Assert.That(fs.IomapConfig(new RecordingIomapDevice(), long.MaxValue, out _), Is.EqualTo(Errno.None));
@@ -192,15 +183,11 @@ public sealed partial class BridgeIomapTests
         string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
         try
         {
-            string tree = Path.Combine(work, "tree");
-            Directory.CreateDirectory(tree);
-            File.WriteAllText(Path.Combine(tree, "f"), "x");
-            string image = Path.Combine(work, "img");
-            Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-d", tree, image, "8M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
+            string image = BridgeImage.Make(work, "8M", [("f", "x"u8.ToArray())]);
             uint ino = VariantImages.InodeOf(image, "/f");
-            using SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.Read);
-            using var blocks = new FileBlockDevice(handle, new FileInfo(image).Length);
-            using Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = true });
+            using var opened = ImageVolume.Open(image, new Ext4OpenOptions { ReadOnly = true });
+            Ext4Volume volume = opened.Volume;
+            SafeFileHandle handle = opened.Handle;
             var device = new RecordingIomapDevice();
             Assert.That(new Ext4FuseFileSystem(volume, NullLogger.Instance).IomapConfig(device, long.MaxValue, out _), Is.EqualTo(Errno.ENODEV));
             Assert.That(device.Calls, Is.Empty);
@@ -226,17 +213,13 @@ public sealed partial class BridgeIomapTests
         string work = Directory.CreateTempSubdirectory("safemount-bridge-iomap-").FullName;
         try
         {
-            string tree = Path.Combine(work, "tree");
-            Directory.CreateDirectory(tree);
-            File.WriteAllText(Path.Combine(tree, "small"), "inline bytes");
-            string image = Path.Combine(work, "img");
-            Assert.That(Command.Run("mkfs.ext4", ["-q", "-F", "-O", "inline_data", "-d", tree, image, "8M"], TimeSpan.FromMinutes(1)).ExitCode, Is.Zero);
+            string image = BridgeImage.Make(work, "8M", [("small", "inline bytes"u8.ToArray())], "-O", "inline_data");
             Assert.That(VariantImages.Debugfs(image, "stat /small"), Does.Contain("Size of inline data"));
             uint ino = VariantImages.InodeOf(image, "/small");
-            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
-            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
-            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
+            using (var opened = ImageVolume.Open(image, new Ext4OpenOptions { ReadOnly = false }))
             {
+                Ext4Volume volume = opened.Volume;
+                SafeFileHandle handle = opened.Handle;
                 var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance, handle);
                 Assert.That(fs.IomapConfig(new RecordingIomapDevice(), long.MaxValue, out _), Is.EqualTo(Errno.None));
                 Assert.That(fs.IomapBegin(Root, ino, ino, 0, 2, 5, out FuseIomapMapping read, out FuseIomapMapping write), Is.EqualTo(Errno.None));

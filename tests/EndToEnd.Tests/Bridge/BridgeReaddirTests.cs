@@ -27,17 +27,11 @@ public sealed class BridgeReaddirTests
         string work = Directory.CreateTempSubdirectory("safemount-bridge-readdir-").FullName;
         try
         {
-            string tree = Path.Combine(work, "tree");
-            Directory.CreateDirectory(tree);
-            File.WriteAllText(Path.Combine(tree, "early"), "e");
-            string image = Path.Combine(work, "img");
-            CommandResult r = Command.Run("mkfs.ext4", ["-q", "-F", "-d", tree, image, "16M"], TimeSpan.FromMinutes(1));
-            Assert.That(r.ExitCode, Is.Zero, r.ToString());
+            string image = BridgeImage.Make(work, "16M", [("early", "e"u8.ToArray())]);
 
-            using (SafeFileHandle handle = File.OpenHandle(image, FileMode.Open, FileAccess.ReadWrite))
-            using (var blocks = new FileBlockDevice(handle, new FileInfo(image).Length, writable: true))
-            using (Ext4Volume volume = Ext4Volume.Open(blocks, new Ext4OpenOptions { ReadOnly = false }))
+            using (var opened = ImageVolume.Open(image, new Ext4OpenOptions { ReadOnly = false }))
             {
+                Ext4Volume volume = opened.Volume;
                 var fs = new Ext4FuseFileSystem(volume, NullLogger.Instance);
                 Assert.That(fs.OpenDir(Root, NodeIds.FuseRoot, 0, out ulong fh, out _), Is.EqualTo(Errno.None));
                 Assert.That(volume.Create(2, "late"u8, 0x1A4, 0, 0, out _), Is.EqualTo(Ext4Errno.None));
